@@ -1,0 +1,291 @@
+//! A container's record: the immutable [`ContainerConfig`] and the mutable
+//! [`ContainerState`], split as libpod splits them.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use crate::exec::ExecSession;
+use crate::network::{PerNetworkOptions, PortMapping};
+use crate::status::ContainerStatus;
+
+/// Everything fixed when a container is created. Only the state store's
+/// Rewrite calls may change it afterwards.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct ContainerConfig {
+    pub id: String,
+    pub name: String,
+    /// ID of the pod this container belongs to, if any.
+    pub pod: Option<String>,
+    /// libpod namespace (not a kernel namespace); empty is the default one.
+    pub namespace: String,
+    pub lock_id: u32,
+    pub created_time: DateTime<Utc>,
+    /// Name of the OCI runtime (`crun`, `runc`) chosen at creation.
+    pub oci_runtime: String,
+    /// The generated OCI runtime spec, kept as JSON so this crate does not
+    /// pin an OCI library version.
+    pub spec: Option<serde_json::Value>,
+    pub root_fs: ContainerRootFsConfig,
+    pub security: ContainerSecurityConfig,
+    pub namespaces: ContainerNamespaceConfig,
+    pub network: ContainerNetworkConfig,
+    pub image: ContainerImageConfig,
+    pub misc: ContainerMiscConfig,
+}
+
+impl ContainerConfig {
+    /// IDs of every container this one depends on: the owners of the kernel
+    /// namespaces it joins and its explicit dependencies, without repeats.
+    pub fn dependencies(&self) -> Vec<String> {
+        let ns = &self.namespaces;
+        let mut deps: Vec<String> = [
+            &ns.ipc_ns_ctr,
+            &ns.mount_ns_ctr,
+            &ns.net_ns_ctr,
+            &ns.pid_ns_ctr,
+            &ns.user_ns_ctr,
+            &ns.uts_ns_ctr,
+            &ns.cgroup_ns_ctr,
+        ]
+        .into_iter()
+        .flatten()
+        .chain(self.misc.dependencies.iter())
+        .cloned()
+        .collect();
+        deps.sort();
+        deps.dedup();
+        deps
+    }
+}
+
+/// The container's root filesystem and what is mounted into it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct ContainerRootFsConfig {
+    pub rootfs_image_id: String,
+    pub rootfs_image_name: String,
+    /// A host directory used as the root filesystem instead of an image.
+    pub rootfs: Option<String>,
+    /// Directory for the container's persistent files (bundle, logs, ...).
+    pub static_dir: String,
+    /// Destinations of the user's bind and tmpfs mounts.
+    pub mounts: Vec<String>,
+    pub named_volumes: Vec<NamedVolumeMount>,
+    pub read_only: bool,
+    pub shm_dir: String,
+    pub shm_size: i64,
+    pub no_shm: bool,
+    pub storage_driver: String,
+}
+
+/// A named volume mounted into a container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct NamedVolumeMount {
+    pub name: String,
+    pub dest: String,
+    pub options: Vec<String>,
+    pub sub_path: String,
+}
+
+/// Identity and privileges of the container's process.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct ContainerSecurityConfig {
+    pub privileged: bool,
+    pub process_label: String,
+    pub mount_label: String,
+    /// `--user` as given (`name`, `uid`, `uid:gid`).
+    pub user: String,
+    pub groups: Vec<String>,
+    pub no_new_privileges: bool,
+    pub seccomp_profile_path: String,
+    pub uid_map: Vec<IdMap>,
+    pub gid_map: Vec<IdMap>,
+}
+
+/// One line of a user-namespace ID mapping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct IdMap {
+    pub container_id: u32,
+    pub host_id: u32,
+    pub size: u32,
+}
+
+/// Containers whose kernel namespaces this one joins (`--network container:X`, pods).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct ContainerNamespaceConfig {
+    pub ipc_ns_ctr: Option<String>,
+    pub mount_ns_ctr: Option<String>,
+    pub net_ns_ctr: Option<String>,
+    pub pid_ns_ctr: Option<String>,
+    pub user_ns_ctr: Option<String>,
+    pub uts_ns_ctr: Option<String>,
+    pub cgroup_ns_ctr: Option<String>,
+}
+
+/// Network settings fixed at creation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct ContainerNetworkConfig {
+    /// The container gets a network namespace of its own.
+    pub create_net_ns: bool,
+    /// `host`, `none`, `bridge`, `container:ID`, `ns:PATH`, or empty for the default.
+    pub network_mode: String,
+    pub port_mappings: Vec<PortMapping>,
+    pub expose_ports: Vec<String>,
+    /// Networks joined at creation. The state store keeps the live set
+    /// apart (NetworkConnect/Disconnect), so this is only the starting point.
+    pub networks: BTreeMap<String, PerNetworkOptions>,
+    pub dns_server: Vec<String>,
+    pub dns_search: Vec<String>,
+    pub dns_option: Vec<String>,
+    pub host_add: Vec<String>,
+    pub use_image_resolv_conf: bool,
+    pub use_image_hosts: bool,
+    pub hostname: String,
+}
+
+/// What the container runs, as merged from the image and the user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct ContainerImageConfig {
+    pub user_volumes: Vec<String>,
+    pub entrypoint: Vec<String>,
+    pub command: Vec<String>,
+}
+
+/// Everything else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct ContainerMiscConfig {
+    pub stdin: bool,
+    pub terminal: bool,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    pub stop_signal: u32,
+    pub stop_timeout: u32,
+    pub log_path: String,
+    pub log_driver: String,
+    pub log_tag: String,
+    /// Largest log file in bytes; -1 is unlimited.
+    pub log_size: i64,
+    pub conmon_pid_file: String,
+    pub restart_policy: String,
+    pub restart_retries: u32,
+    pub auto_remove: bool,
+    pub exit_command: Vec<String>,
+    pub is_infra: bool,
+    pub init: bool,
+    pub init_path: String,
+    pub umask: String,
+    pub timezone: String,
+    /// Explicit dependencies (`--requires`); namespace owners are implied.
+    pub dependencies: Vec<String>,
+    pub create_command: Vec<String>,
+    pub healthcheck: Option<serde_json::Value>,
+}
+
+/// Everything about a container that changes while it lives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct ContainerState {
+    pub state: ContainerStatus,
+    pub config_path: String,
+    pub run_dir: String,
+    pub mounted: bool,
+    pub mountpoint: String,
+    pub started_time: Option<DateTime<Utc>>,
+    pub finished_time: Option<DateTime<Utc>>,
+    pub exit_code: i32,
+    pub exited: bool,
+    pub oom_killed: bool,
+    pub error: String,
+    pub pid: i32,
+    pub conmon_pid: i32,
+    /// Exec sessions by ID; the store also indexes their IDs.
+    pub exec_sessions: BTreeMap<String, ExecSession>,
+    pub net_ns: Option<String>,
+    pub network_status: BTreeMap<String, serde_json::Value>,
+    /// Files generated for the container (/etc/hosts, ...) by destination.
+    pub bind_mounts: BTreeMap<String, String>,
+    pub stopped_by_user: bool,
+    pub restart_policy_match: bool,
+    pub restart_count: u32,
+    pub cgroup_path: String,
+    pub checkpointed: bool,
+    pub checkpointed_time: Option<DateTime<Utc>>,
+    pub restored_time: Option<DateTime<Utc>>,
+}
+
+impl ContainerState {
+    /// What State.Refresh does after a reboot: nothing of the runtime
+    /// survived, so running and paused containers become exited, created
+    /// ones configured, and every runtime detail is forgotten.
+    pub fn reset_after_reboot(&mut self) {
+        use ContainerStatus::*;
+        self.state = match self.state {
+            Running | Paused | Stopping | Stopped => Exited,
+            Created => Configured,
+            other => other,
+        };
+        self.pid = 0;
+        self.conmon_pid = 0;
+        self.mounted = false;
+        self.mountpoint.clear();
+        self.exec_sessions.clear();
+        self.net_ns = None;
+        self.network_status.clear();
+        self.bind_mounts.clear();
+        self.oom_killed = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dependencies_are_unique_and_include_namespace_owners() {
+        let mut c = ContainerConfig::default();
+        c.namespaces.net_ns_ctr = Some("b".into());
+        c.namespaces.ipc_ns_ctr = Some("b".into());
+        c.misc.dependencies = vec!["a".into()];
+        assert_eq!(c.dependencies(), vec!["a".to_string(), "b".to_string()]);
+    }
+
+    #[test]
+    fn reboot_reset() {
+        let mut s = ContainerState {
+            state: ContainerStatus::Running,
+            pid: 42,
+            ..Default::default()
+        };
+        s.reset_after_reboot();
+        assert_eq!(s.state, ContainerStatus::Exited);
+        assert_eq!(s.pid, 0);
+        let mut s = ContainerState {
+            state: ContainerStatus::Created,
+            ..Default::default()
+        };
+        s.reset_after_reboot();
+        assert_eq!(s.state, ContainerStatus::Configured);
+    }
+
+    #[test]
+    fn config_round_trips_and_tolerates_missing_fields() {
+        let mut c = ContainerConfig {
+            id: "x".into(),
+            name: "n".into(),
+            ..Default::default()
+        };
+        c.misc.labels.insert("k".into(), "v".into());
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(serde_json::from_str::<ContainerConfig>(&json).unwrap(), c);
+        let sparse: ContainerConfig = serde_json::from_str(r#"{"id":"y"}"#).unwrap();
+        assert_eq!(sparse.id, "y");
+    }
+}
