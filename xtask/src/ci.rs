@@ -27,7 +27,10 @@ fn has_nextest() -> bool {
 
 fn cargo(args: &[&str], env: &[(&str, &str)]) -> Result<()> {
     eprintln!("ci: cargo {}", args.join(" "));
-    let status = Command::new(env!("CARGO")).args(args).envs(env.iter().copied()).status()?;
+    let status = Command::new(env!("CARGO"))
+        .args(args)
+        .envs(env.iter().copied())
+        .status()?;
     if !status.success() {
         bail!("cargo {} failed with {status}", args.join(" "));
     }

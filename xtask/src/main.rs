@@ -1,8 +1,10 @@
 //! `cargo xtask`: the project's own tasks — setting up the machine, the CI
 //! run, the demo, test images and benchmarks.
 
+mod bench_lock;
 mod ci;
 mod setup;
+mod stats;
 
 use anyhow::{Result, bail};
 
@@ -12,6 +14,7 @@ usage: cargo xtask <task>
 tasks:
   setup        install the Debian packages corral and its tests need (idempotent)
   ci           setup, then fmt check, clippy -D warnings, docs, and the whole test suite
+  bench WHAT   measure and print medians; WHAT is one of: lock
 ";
 
 fn main() {
@@ -26,6 +29,7 @@ fn run(args: Vec<String>) -> Result<()> {
     match task {
         "setup" => setup::run(),
         "ci" => ci::run(),
+        "bench" => bench(args.get(1).map(String::as_str).unwrap_or("")),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
             Ok(())
@@ -34,5 +38,12 @@ fn run(args: Vec<String>) -> Result<()> {
             eprint!("{USAGE}");
             bail!("unknown task {other:?}")
         }
+    }
+}
+
+fn bench(what: &str) -> Result<()> {
+    match what {
+        "lock" => bench_lock::run(),
+        other => bail!("unknown benchmark {other:?}; see `cargo xtask help`"),
     }
 }

@@ -40,7 +40,11 @@ fn install_missing_packages() -> Result<()> {
         return Ok(());
     }
     eprintln!("setup: installing {}", missing.join(" "));
-    let status = Command::new("apt-get").arg("update").arg("-qq").status().context("running apt-get update")?;
+    let status = Command::new("apt-get")
+        .arg("update")
+        .arg("-qq")
+        .status()
+        .context("running apt-get update")?;
     if !status.success() {
         bail!("apt-get update failed with {status}");
     }
@@ -86,7 +90,10 @@ fn ensure_hugetlb_v1_mounted() -> Result<()> {
         .status()
         .context("running mount for the hugetlb cgroup")?;
     if !status.success() {
-        bail!("mounting the hugetlb cgroup controller on {} failed with {status}", dir.display());
+        bail!(
+            "mounting the hugetlb cgroup controller on {} failed with {status}",
+            dir.display()
+        );
     }
     eprintln!("setup: mounted the hugetlb cgroup controller on {}", dir.display());
     Ok(())
