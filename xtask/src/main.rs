@@ -5,8 +5,10 @@ mod bench_lock;
 mod ci;
 mod setup;
 mod stats;
+mod test_image;
 
 use anyhow::{Result, bail};
+use std::path::PathBuf;
 
 const USAGE: &str = "\
 usage: cargo xtask <task>
@@ -14,6 +16,9 @@ usage: cargo xtask <task>
 tasks:
   setup        install the Debian packages corral and its tests need (idempotent)
   ci           setup, then fmt check, clippy -D warnings, docs, and the whole test suite
+  test-image [DIR]
+               build the busybox test image as oci-archive and docker-archive
+               (default DIR: target/test-image)
   bench WHAT   measure and print medians; WHAT is one of: lock
 ";
 
@@ -29,6 +34,17 @@ fn run(args: Vec<String>) -> Result<()> {
     match task {
         "setup" => setup::run(),
         "ci" => ci::run(),
+        "test-image" => {
+            let dir = args
+                .get(1)
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("target/test-image"));
+            let built = test_image::build(&dir)?;
+            println!("{} (image ID {})", built.name, built.image_id);
+            println!("  {}", built.oci_archive.display());
+            println!("  {}", built.docker_archive.display());
+            Ok(())
+        }
         "bench" => bench(args.get(1).map(String::as_str).unwrap_or("")),
         "help" | "--help" | "-h" => {
             print!("{USAGE}");
