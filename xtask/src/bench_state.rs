@@ -168,7 +168,10 @@ fn bench_backend(backend: Backend) -> Result<()> {
         let found = state.all_containers(true)?.len();
         all.push(start.elapsed());
         if found != CONTAINERS {
-            bail!("{}: AllContainers found {found} containers, not {CONTAINERS}", backend.name());
+            bail!(
+                "{}: AllContainers found {found} containers, not {CONTAINERS}",
+                backend.name()
+            );
         }
     }
 
@@ -203,16 +206,34 @@ fn bench_backend(backend: Backend) -> Result<()> {
     }
 
     println!("{}:", backend.name());
-    println!("  open                    {:>10.2?}", median(&mut open).unwrap_or_default());
-    println!("  AllContainers           {:>10.2?}", median(&mut all).unwrap_or_default());
-    println!("  lookup by name          {:>10.2?}", median(&mut by_name).unwrap_or_default());
-    println!("  lookup by ID prefix     {:>10.2?}", median(&mut by_prefix).unwrap_or_default());
-    println!("  add + remove            {:>10.2?}", median(&mut add_remove).unwrap_or_default());
+    println!(
+        "  open                    {:>10.2?}",
+        median(&mut open).unwrap_or_default()
+    );
+    println!(
+        "  AllContainers           {:>10.2?}",
+        median(&mut all).unwrap_or_default()
+    );
+    println!(
+        "  lookup by name          {:>10.2?}",
+        median(&mut by_name).unwrap_or_default()
+    );
+    println!(
+        "  lookup by ID prefix     {:>10.2?}",
+        median(&mut by_prefix).unwrap_or_default()
+    );
+    println!(
+        "  add + remove            {:>10.2?}",
+        median(&mut add_remove).unwrap_or_default()
+    );
     println!(
         "  {PROCESSES} processes x {ADDS_PER_PROCESS} adds  {:>10.2?} wall (median of 3)",
         median(&mut parallel).unwrap_or_default()
     );
-    println!("  size on disk            {:>10.1} MiB", disk_usage(dir.path())? as f64 / 1048576.0);
+    println!(
+        "  size on disk            {:>10.1} MiB",
+        disk_usage(dir.path())? as f64 / 1048576.0
+    );
     Ok(())
 }
 
@@ -239,7 +260,11 @@ fn populate(backend: Backend, path: &Path) -> Result<(Vec<String>, Vec<String>)>
             add_all(&state)?;
         }
     }
-    eprintln!("{}: filled with {CONTAINERS} containers in {:.1?}", backend.name(), start.elapsed());
+    eprintln!(
+        "{}: filled with {CONTAINERS} containers in {:.1?}",
+        backend.name(),
+        start.elapsed()
+    );
     Ok((names, ids))
 }
 
@@ -288,7 +313,11 @@ fn disk_usage(dir: &Path) -> Result<u64> {
     for entry in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
         let entry = entry?;
         let meta = entry.metadata()?;
-        total += if meta.is_dir() { disk_usage(&entry.path())? } else { meta.len() };
+        total += if meta.is_dir() {
+            disk_usage(&entry.path())?
+        } else {
+            meta.len()
+        };
     }
     Ok(total)
 }

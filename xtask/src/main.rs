@@ -2,6 +2,7 @@
 //! run, the demo, test images and benchmarks.
 
 mod bench_lock;
+mod bench_state;
 mod ci;
 mod setup;
 mod stats;
@@ -19,7 +20,7 @@ tasks:
   test-image [DIR]
                build the busybox test image as oci-archive and docker-archive
                (default DIR: target/test-image)
-  bench WHAT   measure and print medians; WHAT is one of: lock
+  bench WHAT   measure and print medians; WHAT is one of: lock, state
 ";
 
 fn main() {
@@ -31,6 +32,9 @@ fn main() {
 
 fn run(args: Vec<String>) -> Result<()> {
     let task = args.first().map(String::as_str).unwrap_or("");
+    if task == bench_state::CHILD_ARG {
+        return bench_state::child_main(&args[1..]);
+    }
     match task {
         "setup" => setup::run(),
         "ci" => ci::run(),
@@ -60,6 +64,7 @@ fn run(args: Vec<String>) -> Result<()> {
 fn bench(what: &str) -> Result<()> {
     match what {
         "lock" => bench_lock::run(),
+        "state" => bench_state::run(),
         other => bail!("unknown benchmark {other:?}; see `cargo xtask help`"),
     }
 }
