@@ -2,6 +2,7 @@
 //! run, the demo, test images and benchmarks.
 
 mod bench_lock;
+mod bench_oci;
 mod bench_state;
 mod ci;
 mod setup;
@@ -20,7 +21,7 @@ tasks:
   test-image [DIR]
                build the busybox test image as oci-archive and docker-archive
                (default DIR: target/test-image)
-  bench WHAT   measure and print medians; WHAT is one of: lock, state
+  bench WHAT   measure and print medians; WHAT is one of: lock, state, oci
 ";
 
 fn main() {
@@ -65,6 +66,7 @@ fn bench(what: &str) -> Result<()> {
     match what {
         "lock" => bench_lock::run(),
         "state" => bench_state::run(),
+        "oci" => bench_oci::run(),
         other => bail!("unknown benchmark {other:?}; see `cargo xtask help`"),
     }
 }
