@@ -1,10 +1,13 @@
 //! `cargo xtask`: the project's own tasks — setting up the machine, the CI
 //! run, the demo, test images and benchmarks.
 
+mod bench_cli;
 mod bench_lock;
 mod bench_oci;
 mod bench_state;
+mod bench_storage;
 mod ci;
+mod demo;
 mod setup;
 mod stats;
 mod test_image;
@@ -16,12 +19,14 @@ const USAGE: &str = "\
 usage: cargo xtask <task>
 
 tasks:
+  demo         setup, build corral and the test image, run real containers with it
   setup        install the Debian packages corral and its tests need (idempotent)
   ci           setup, then fmt check, clippy -D warnings, docs, and the whole test suite
   test-image [DIR]
                build the busybox test image as oci-archive and docker-archive
                (default DIR: target/test-image)
-  bench WHAT   measure and print medians; WHAT is one of: lock, state, oci
+  bench WHAT   measure and print medians; WHAT is one of: cli (the default:
+               corral against podman), lock, state, storage, oci
 ";
 
 fn main() {
@@ -38,6 +43,7 @@ fn run(args: Vec<String>) -> Result<()> {
     }
     match task {
         "setup" => setup::run(),
+        "demo" => demo::run(),
         "ci" => ci::run(),
         "test-image" => {
             let dir = args
@@ -64,8 +70,10 @@ fn run(args: Vec<String>) -> Result<()> {
 
 fn bench(what: &str) -> Result<()> {
     match what {
+        "cli" | "" => bench_cli::run(),
         "lock" => bench_lock::run(),
         "state" => bench_state::run(),
+        "storage" => bench_storage::run(),
         "oci" => bench_oci::run(),
         other => bail!("unknown benchmark {other:?}; see `cargo xtask help`"),
     }

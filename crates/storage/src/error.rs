@@ -62,6 +62,39 @@ pub enum StorageError {
         source: io::Error,
     },
 
+    #[error("{reference}: container not known")]
+    NoSuchContainer { reference: String },
+
+    #[error("{reference}: more than one container matches: {candidates:?}")]
+    AmbiguousContainer { reference: String, candidates: Vec<String> },
+
+    #[error("the container ID {id} is already in use")]
+    ContainerIdInUse { id: String },
+
+    #[error(
+        "the container name \"{name}\" is already in use by {id}. You have to remove that container to be able to reuse that name: that name is already in use"
+    )]
+    ContainerNameInUse { name: String, id: String },
+
+    #[error("container {id} is mounted by {users} user(s): unmount it first or force the removal")]
+    ContainerMounted { id: String, users: u32 },
+
+    #[error("no volume with name \"{name}\" found: no such volume")]
+    NoSuchVolume { name: String },
+
+    #[error("volume with name {name} already exists: volume already exists")]
+    VolumeExists { name: String },
+
+    #[error("volume {name} is mounted ({reason}): volume is being used")]
+    VolumeInUse { name: String, reason: String },
+
+    /// A volume option podman would refuse; the message is podman's.
+    #[error("{message}")]
+    InvalidVolumeOption { message: String },
+
+    #[error("invalid change \"{change}\" - {reason}")]
+    InvalidChange { change: String, reason: String },
+
     #[error("{what}: {source}")]
     Json {
         what: String,
@@ -77,6 +110,12 @@ impl StorageError {
             op,
             path: path.as_ref().to_path_buf(),
             source,
+        }
+    }
+
+    pub(crate) fn volume_option(message: impl Into<String>) -> Self {
+        StorageError::InvalidVolumeOption {
+            message: message.into(),
         }
     }
 
@@ -107,7 +146,7 @@ impl HasKind for StorageError {
         match self {
             StorageError::NoSuchImage { .. } => ErrorKind::NoSuchImage,
             StorageError::NoSuchLayer { .. } => ErrorKind::NoSuchObject,
-            StorageError::AmbiguousImage { .. } => ErrorKind::Ambiguous,
+            StorageError::AmbiguousImage { .. } | StorageError::AmbiguousContainer { .. } => ErrorKind::Ambiguous,
             StorageError::ImageInUse { .. } | StorageError::ImageHasManyNames { .. } => ErrorKind::ImageInUse,
             StorageError::TagNotSet { .. }
             | StorageError::InvalidName { .. }
@@ -117,6 +156,15 @@ impl HasKind for StorageError {
             | StorageError::CorruptArchive { .. }
             | StorageError::MalformedManifest { .. } => ErrorKind::InvalidArg,
             StorageError::Unsupported { .. } => ErrorKind::NotImplemented,
+            StorageError::NoSuchContainer { .. } => ErrorKind::NoSuchContainer,
+            StorageError::ContainerIdInUse { .. } | StorageError::ContainerNameInUse { .. } => {
+                ErrorKind::ContainerExists
+            }
+            StorageError::ContainerMounted { .. } => ErrorKind::InvalidState,
+            StorageError::NoSuchVolume { .. } => ErrorKind::NoSuchVolume,
+            StorageError::VolumeExists { .. } => ErrorKind::VolumeExists,
+            StorageError::VolumeInUse { .. } => ErrorKind::VolumeInUse,
+            StorageError::InvalidVolumeOption { .. } | StorageError::InvalidChange { .. } => ErrorKind::InvalidArg,
             StorageError::Io { .. } => ErrorKind::Io,
             StorageError::Json { .. } => ErrorKind::Internal,
         }

@@ -6,6 +6,8 @@
 //! <root>/blobs/sha256/<hex>    manifests, configs, layer blobs
 //! <root>/layers/<hex>/diff     one unpacked layer per chain ID (an overlayfs lower dir)
 //! <root>/tmp/                  staging and unpacking; renamed into place on success
+//! <root>/containers/            container root filesystems (see [`crate::rootfs`])
+//! <run root>/containers/        mount counts of container root filesystems
 //! ```
 //!
 //! Loading reads and verifies the archive into `tmp/` without the lock (so several loads
@@ -33,9 +35,11 @@ use crate::image::{
 };
 use crate::layer::{LayerRecord, LayerStore};
 use crate::reference::normalize_name;
+use crate::rootfs::{ContainerFsRecord, Driver};
 use crate::spec::{self, ImageConfig, MAX_JSON_SIZE, Manifest};
 
 const INDEX_FILE: &str = "images.json";
+const INDEX_FILE_CONTAINERS: &str = "containers.json";
 const INDEX_VERSION: u32 = 1;
 const CONFIG_CACHE_SIZE: usize = 64;
 
@@ -65,10 +69,40 @@ impl ConfigCache {
     }
 }
 
+/// How a [`Store`] is opened: podman's `--runroot` and storage.conf's `driver`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreOptions {
+    pub unpack: UnpackOptions,
+    /// Where mount counts live: a tmpfs (`/run/...`) in real use, so a reboot clears them.
+    pub run_root: PathBuf,
+    /// How container root filesystems are made.
+    pub driver: Driver,
+}
+
+impl StoreOptions {
+    /// Unpacking as the current user allows, the run root `<root>/run`, overlay when usable.
+    pub fn for_root(root: &Path) -> Self {
+        Self {
+            unpack: UnpackOptions::for_current_user(),
+            run_root: root.join("run"),
+            driver: Driver::detect(),
+        }
+    }
+}
+
+/// The container index (`<root>/containers/containers.json`).
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(crate) struct ContainerIndex {
+    pub(crate) version: u32,
+    pub(crate) containers: Vec<ContainerFsRecord>,
+}
+
 /// Images and layers stored under one root directory; safe to use from several processes.
 #[derive(Debug)]
 pub struct Store {
     root: PathBuf,
+    run_root: PathBuf,
+    driver: Driver,
     blobs: BlobStore,
     lock: crate::lock::StoreLock,
     unpack: UnpackOptions,
@@ -86,17 +120,36 @@ impl Store {
         Self::open_with(root, UnpackOptions::for_current_user())
     }
 
-    /// Opens the store with explicit unpacking permissions.
+    /// Opens the store with explicit unpacking permissions (other options as
+    /// [`StoreOptions::for_root`]).
     pub fn open_with(root: &Path, unpack: UnpackOptions) -> Result<Self> {
+        Self::open_with_options(
+            root,
+            StoreOptions {
+                unpack,
+                ..StoreOptions::for_root(root)
+            },
+        )
+    }
+
+    /// Opens the store with every option given.
+    pub fn open_with_options(root: &Path, options: StoreOptions) -> Result<Self> {
         fsutil::create_dir_all(root)?;
         let root = fs::canonicalize(root).map_err(|e| StorageError::io("resolving", root, e))?;
+        fsutil::create_dir_all(&options.run_root)?;
+        let run_root =
+            fs::canonicalize(&options.run_root).map_err(|e| StorageError::io("resolving", &options.run_root, e))?;
         let blobs = BlobStore::open(&root.join("blobs").join("sha256"), &root.join("tmp"))?;
         fsutil::create_dir_all(&root.join("layers"))?;
+        fsutil::create_dir_all(&root.join("containers"))?;
+        fsutil::create_dir_all(&run_root.join("containers"))?;
         let store = Self {
             lock: crate::lock::StoreLock::new(&root.join("storage.lock")),
             root,
+            run_root,
+            driver: options.driver,
             blobs,
-            unpack,
+            unpack: options.unpack,
             configs: Mutex::new(ConfigCache::default()),
         };
         store.clean_stale_temp()?;
@@ -107,8 +160,65 @@ impl Store {
         &self.root
     }
 
-    fn tmp_dir(&self) -> PathBuf {
+    /// The run root given at open (resolved).
+    pub fn run_root(&self) -> &Path {
+        &self.run_root
+    }
+
+    /// The driver new container root filesystems get.
+    pub fn driver(&self) -> Driver {
+        self.driver
+    }
+
+    pub(crate) fn tmp_dir(&self) -> PathBuf {
         self.root.join("tmp")
+    }
+
+    pub(crate) fn store_lock(&self) -> &crate::lock::StoreLock {
+        &self.lock
+    }
+
+    fn containers_index_path(&self) -> PathBuf {
+        self.root.join("containers").join(INDEX_FILE_CONTAINERS)
+    }
+
+    /// Reads the container index; the caller holds the store lock.
+    pub(crate) fn read_containers(&self) -> Result<ContainerIndex> {
+        let path = self.containers_index_path();
+        match fs::read(&path) {
+            Ok(bytes) => {
+                let index: ContainerIndex = serde_json::from_slice(&bytes).map_err(|source| StorageError::Json {
+                    what: format!("reading {}", path.display()),
+                    source,
+                })?;
+                if index.version != INDEX_VERSION {
+                    return Err(StorageError::Unsupported {
+                        what: "container index version".into(),
+                        value: index.version.to_string(),
+                    });
+                }
+                Ok(index)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ContainerIndex {
+                version: INDEX_VERSION,
+                ..ContainerIndex::default()
+            }),
+            Err(e) => Err(StorageError::io("reading", &path, e)),
+        }
+    }
+
+    /// Replaces the container index atomically; the caller holds the store lock exclusively.
+    pub(crate) fn write_containers(&self, index: &ContainerIndex) -> Result<()> {
+        let bytes = serde_json::to_vec_pretty(index).map_err(|source| StorageError::Json {
+            what: "serializing the container index".into(),
+            source,
+        })?;
+        fsutil::write_atomic(&self.containers_index_path(), &bytes)
+    }
+
+    /// Image records, read by a caller that holds the store lock.
+    pub(crate) fn images_locked(&self) -> Result<Vec<ImageRecord>> {
+        Ok(self.read_index()?.images)
     }
 
     /// Removes temp dirs and files left by processes that died mid-way (their names carry
@@ -176,7 +286,7 @@ impl Store {
         self.root.join("layers").join(id.hex())
     }
 
-    fn config_of(&self, rec: &ImageRecord) -> Result<Arc<ImageConfig>> {
+    pub(crate) fn config_of(&self, rec: &ImageRecord) -> Result<Arc<ImageConfig>> {
         if let Ok(cache) = self.configs.lock()
             && let Some(c) = cache.get(&rec.config_digest)
         {
@@ -192,7 +302,7 @@ impl Store {
 
     /// Moves the plan's blobs into place, unpacks missing layers and records the images.
     /// Returns the image IDs. Undoes its additions on failure.
-    fn commit(&self, plan: &ImportPlan) -> Result<Vec<String>> {
+    pub(crate) fn commit(&self, plan: &ImportPlan) -> Result<Vec<String>> {
         let _guard = self.lock.exclusive()?;
         let mut index = self.read_index()?;
         let mut added_blobs: Vec<Digest> = Vec::new();
@@ -613,8 +723,16 @@ impl ImageStore for Store {
                 ..RemoveReport::default()
             });
         }
+        let storage_users: Vec<String> = self
+            .read_containers()?
+            .containers
+            .into_iter()
+            .filter(|c| c.image_id == rec.id)
+            .map(|c| c.id)
+            .collect();
         if !opts.force {
-            let users = count_users(in_use, &rec.id);
+            // Containers the caller knows normally have a storage container too: count once.
+            let users = count_users(in_use, &rec.id).max(storage_users.len());
             if users > 0 {
                 return Err(StorageError::ImageInUse {
                     id: rec.id.clone(),
@@ -628,18 +746,21 @@ impl ImageStore for Store {
                 });
             }
         }
+        // Forced: like `podman rmi -f`, the storage containers using the image go first.
+        for id in &storage_users {
+            self.remove_container_locked(id, true)?;
+        }
         self.delete_image(&mut index, m.index)
     }
 
     fn prune_dangling(&self, in_use: &[String]) -> Result<Vec<String>> {
         let _guard = self.lock.exclusive()?;
         let mut index = self.read_index()?;
+        let containers = self.read_containers()?.containers;
         let mut removed = Vec::new();
-        while let Some(idx) = index
-            .images
-            .iter()
-            .position(|i| i.names.is_empty() && count_users(in_use, &i.id) == 0)
-        {
+        while let Some(idx) = index.images.iter().position(|i| {
+            i.names.is_empty() && count_users(in_use, &i.id) == 0 && !containers.iter().any(|c| c.image_id == i.id)
+        }) {
             if let Some(id) = self.delete_image(&mut index, idx)?.deleted {
                 removed.push(id);
             }
@@ -664,5 +785,9 @@ impl ImageStore for Store {
     fn layer_dirs(&self, reference: &str) -> Result<Vec<PathBuf>> {
         let rec = ImageStore::lookup(self, reference)?;
         Ok(rec.layers.iter().rev().map(|l| self.layer_dir(&l.chain_id)).collect())
+    }
+
+    fn import(&self, source: &Path, options: &crate::rootfs::ImportOptions) -> Result<String> {
+        self.import_tarball(source, options)
     }
 }

@@ -10,7 +10,7 @@ use std::io::{self, Cursor, Read};
 
 pub use build::{ImageBuilder, LayerBuilder, MemoryBlobs, compress_layer};
 pub use export::{BlobSource, ExportImage, ExportLayer, write_docker_archive, write_oci_archive, write_oci_dir};
-pub(crate) use import::{ImportPlan, plan_import};
+pub(crate) use import::{ImportPlan, PlannedImage, PlannedLayer, plan_import};
 pub use unpack::{UnpackOptions, UnpackStats, is_opaque_dir, is_whiteout, unpack_layer};
 
 use crate::error::{Result, StorageError};

@@ -81,7 +81,9 @@ pub struct RemoveReport {
 /// The image half of the store.
 ///
 /// `in_use` arguments are the image IDs of existing containers (one entry per container),
-/// since this crate does not know containers.
+/// since this crate does not know the state DB's containers. The store's own container
+/// filesystems ([`crate::rootfs`]) count as users too: `remove` refuses an image they use
+/// unless forced, and then removes them first, as `podman rmi -f` does.
 pub trait ImageStore {
     /// Loads every image of an archive or layout (format detected when `None`); returns
     /// their IDs. All or nothing: on error no image, blob or layer of it is left behind.
@@ -110,4 +112,7 @@ pub trait ImageStore {
     fn tree(&self, reference: &str) -> Result<ImageTree>;
     /// The image's layer directories, top first: overlayfs `lowerdir` order.
     fn layer_dirs(&self, reference: &str) -> Result<Vec<PathBuf>>;
+    /// `podman import`: a tarball of a filesystem (plain, gzip or zstd) as a new one-layer
+    /// image; returns its ID.
+    fn import(&self, source: &Path, options: &crate::rootfs::ImportOptions) -> Result<String>;
 }

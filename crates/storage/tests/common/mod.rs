@@ -175,3 +175,83 @@ pub fn merge(sets: &[&MemoryBlobs], images: &[&ExportImage]) -> MemoryBlobs {
     }
     out
 }
+
+/// Debian's busybox-static, which the container tests put in their image.
+pub const BUSYBOX: &str = "/usr/bin/busybox";
+
+/// A two-layer busybox image: the base has busybox with a few applet links, `/etc/passwd`,
+/// `/etc/old` and `/opt/{a,b}`; the top layer deletes `/etc/old` (whiteout), makes `/opt`
+/// opaque with only `/opt/c`, and adds `/srv/marker`.
+pub fn busybox_image(name: &str) -> (ExportImage, MemoryBlobs) {
+    let mut base = LayerBuilder::new();
+    base.dir("bin", 0o755)
+        .file(
+            "bin/busybox",
+            0o755,
+            fs::read(BUSYBOX).expect("busybox-static is installed"),
+        )
+        .dir("etc", 0o755)
+        .file("etc/passwd", 0o644, "root:x:0:0:root:/root:/bin/sh\n")
+        .file("etc/old", 0o644, "to be deleted\n")
+        .dir("opt", 0o755)
+        .file("opt/a", 0o644, "a")
+        .file("opt/b", 0o644, "b")
+        .dir("tmp", 0o1777)
+        .dir("home", 0o755)
+        .dir("home/user", 0o750)
+        .owner("home/user", 1000, 1000);
+    for applet in ["sh", "ls", "cat", "echo"] {
+        base.symlink(&format!("bin/{applet}"), "busybox");
+    }
+    let mut top = LayerBuilder::new();
+    top.dir("etc", 0o755)
+        .file("etc/.wh.old", 0o644, "")
+        .dir("opt", 0o755)
+        .file("opt/.wh..wh..opq", 0o644, "")
+        .file("opt/c", 0o644, "c")
+        .dir("srv", 0o755)
+        .file("srv/marker", 0o644, "top");
+    let mut cfg = config("sh", Some(("org.corral.test", "busybox")));
+    cfg.history = vec![
+        History {
+            created_by: Some("busybox base".into()),
+            ..Default::default()
+        },
+        History {
+            created_by: Some("whiteouts".into()),
+            ..Default::default()
+        },
+    ];
+    ImageBuilder::new(cfg)
+        .name(name)
+        .unwrap()
+        .layer(&base.to_tar().unwrap(), Compression::Gzip)
+        .unwrap()
+        .layer(&top.to_tar().unwrap(), Compression::None)
+        .unwrap()
+        .build()
+        .unwrap()
+}
+
+/// Unmounts (detaching) everything mounted below `dir`, deepest first. Test guards call it
+/// on drop so a failed assertion leaves no mount behind.
+pub fn unmount_all_below(dir: &Path) {
+    let Ok(text) = fs::read_to_string("/proc/self/mountinfo") else {
+        return;
+    };
+    let mut points: Vec<PathBuf> = text
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .map(|m| PathBuf::from(m.replace("\\040", " ")))
+        .filter(|m| m.starts_with(dir))
+        .collect();
+    points.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+    for p in points {
+        let _ = rustix::mount::unmount(&p, rustix::mount::UnmountFlags::DETACH);
+    }
+}
+
+/// True when running as root (mount tests need it; they skip otherwise).
+pub fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
