@@ -14,18 +14,24 @@ use crate::status::ContainerStatus;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct ContainerConfig {
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub id: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub name: String,
     /// ID of the pod this container belongs to, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pod: Option<String>,
     /// libpod namespace (not a kernel namespace); empty is the default one.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub namespace: String,
     pub lock_id: u32,
     pub created_time: DateTime<Utc>,
     /// Name of the OCI runtime (`crun`, `runc`) chosen at creation.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub oci_runtime: String,
     /// The generated OCI runtime spec, kept as JSON so this crate does not
     /// pin an OCI library version.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub spec: Option<serde_json::Value>,
     pub root_fs: ContainerRootFsConfig,
     pub security: ContainerSecurityConfig,
@@ -64,19 +70,29 @@ impl ContainerConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct ContainerRootFsConfig {
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub rootfs_image_id: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub rootfs_image_name: String,
     /// A host directory used as the root filesystem instead of an image.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rootfs: Option<String>,
     /// Directory for the container's persistent files (bundle, logs, ...).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub static_dir: String,
     /// Destinations of the user's bind and tmpfs mounts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mounts: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub named_volumes: Vec<NamedVolumeMount>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub read_only: bool,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub shm_dir: String,
     pub shm_size: i64,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub no_shm: bool,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub storage_driver: String,
 }
 
@@ -84,9 +100,13 @@ pub struct ContainerRootFsConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct NamedVolumeMount {
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub name: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub dest: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<String>,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub sub_path: String,
 }
 
@@ -94,15 +114,24 @@ pub struct NamedVolumeMount {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct ContainerSecurityConfig {
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub privileged: bool,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub process_label: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub mount_label: String,
     /// `--user` as given (`name`, `uid`, `uid:gid`).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub user: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub no_new_privileges: bool,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub seccomp_profile_path: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub uid_map: Vec<IdMap>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub gid_map: Vec<IdMap>,
 }
 
@@ -118,12 +147,19 @@ pub struct IdMap {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct ContainerNamespaceConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ipc_ns_ctr: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub mount_ns_ctr: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub net_ns_ctr: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pid_ns_ctr: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_ns_ctr: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub uts_ns_ctr: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cgroup_ns_ctr: Option<String>,
 }
 
@@ -132,20 +168,32 @@ pub struct ContainerNamespaceConfig {
 #[serde(default)]
 pub struct ContainerNetworkConfig {
     /// The container gets a network namespace of its own.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub create_net_ns: bool,
     /// `host`, `none`, `bridge`, `container:ID`, `ns:PATH`, or empty for the default.
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub network_mode: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub port_mappings: Vec<PortMapping>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub expose_ports: Vec<String>,
     /// Networks joined at creation. The state store keeps the live set
     /// apart (NetworkConnect/Disconnect), so this is only the starting point.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub networks: BTreeMap<String, PerNetworkOptions>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dns_server: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dns_search: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dns_option: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub host_add: Vec<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub use_image_resolv_conf: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub use_image_hosts: bool,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub hostname: String,
 }
 
@@ -153,8 +201,11 @@ pub struct ContainerNetworkConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct ContainerImageConfig {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub user_volumes: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub entrypoint: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub command: Vec<String>,
 }
 
@@ -162,30 +213,49 @@ pub struct ContainerImageConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct ContainerMiscConfig {
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub stdin: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub terminal: bool,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
     pub stop_signal: u32,
     pub stop_timeout: u32,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub log_path: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub log_driver: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub log_tag: String,
     /// Largest log file in bytes; -1 is unlimited.
     pub log_size: i64,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub conmon_pid_file: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub restart_policy: String,
     pub restart_retries: u32,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub auto_remove: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub exit_command: Vec<String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub is_infra: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub init: bool,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub init_path: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub umask: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub timezone: String,
     /// Explicit dependencies (`--requires`); namespace owners are implied.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dependencies: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub create_command: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub healthcheck: Option<serde_json::Value>,
 }
 
@@ -194,30 +264,49 @@ pub struct ContainerMiscConfig {
 #[serde(default)]
 pub struct ContainerState {
     pub state: ContainerStatus,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub config_path: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub run_dir: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub mounted: bool,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub mountpoint: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub started_time: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub finished_time: Option<DateTime<Utc>>,
     pub exit_code: i32,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub exited: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub oom_killed: bool,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub error: String,
     pub pid: i32,
     pub conmon_pid: i32,
     /// Exec sessions by ID; the store also indexes their IDs.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub exec_sessions: BTreeMap<String, ExecSession>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub net_ns: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub network_status: BTreeMap<String, serde_json::Value>,
     /// Files generated for the container (/etc/hosts, ...) by destination.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub bind_mounts: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub stopped_by_user: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub restart_policy_match: bool,
     pub restart_count: u32,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub cgroup_path: String,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub checkpointed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub checkpointed_time: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub restored_time: Option<DateTime<Utc>>,
 }
 

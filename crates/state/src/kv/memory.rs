@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 
-use super::{Backend, KvRead, KvWrite, Overlay, Table};
+use super::{Backend, KvRead, KvWrite, Overlay, Table, Visitor};
 use crate::error::{Result, StateError};
 
 type Map = BTreeMap<(Table, String), Vec<u8>>;
@@ -29,13 +29,11 @@ impl KvRead for MapReader<'_> {
         Ok(self.0.get(&(table, key.to_owned())).cloned())
     }
 
-    fn scan(&self, table: Table, prefix: &str) -> Result<Vec<(String, Vec<u8>)>> {
-        Ok(self
-            .0
+    fn visit(&self, table: Table, prefix: &str, visit: &mut Visitor<'_>) -> Result<()> {
+        self.0
             .range((table, prefix.to_owned())..)
             .take_while(|((t, k), _)| *t == table && k.starts_with(prefix))
-            .map(|((_, k), v)| (k.clone(), v.clone()))
-            .collect())
+            .try_for_each(|((_, k), v)| visit(k, v))
     }
 }
 

@@ -9,7 +9,7 @@ use std::sync::{Mutex, MutexGuard, TryLockError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::{Backend, KvRead, KvWrite, Overlay, Table, flat_key};
+use super::{Backend, KvRead, KvWrite, Overlay, Table, Visitor, flat_key, key_str};
 use crate::error::{Result, StateError};
 
 /// Backend of [`crate::SledState`].
@@ -179,11 +179,6 @@ struct SledReader<'a> {
     db: &'a sled::Db,
 }
 
-fn key_string(bytes: &[u8], table: Table) -> Result<String> {
-    String::from_utf8(bytes[1..].to_vec())
-        .map_err(|_| StateError::Internal(format!("a key of table {table:?} is not UTF-8")))
-}
-
 impl KvRead for SledReader<'_> {
     fn get(&self, table: Table, key: &str) -> Result<Option<Vec<u8>>> {
         let value = self
@@ -193,13 +188,12 @@ impl KvRead for SledReader<'_> {
         Ok(value.map(|v| v.to_vec()))
     }
 
-    fn scan(&self, table: Table, prefix: &str) -> Result<Vec<(String, Vec<u8>)>> {
-        let mut out = Vec::new();
+    fn visit(&self, table: Table, prefix: &str, visit: &mut Visitor<'_>) -> Result<()> {
         for entry in self.db.scan_prefix(flat_key(table, prefix)) {
             let (key, value) = entry.map_err(self.kv.sled_error("scanning records"))?;
-            out.push((key_string(&key, table)?, value.to_vec()));
+            visit(key_str(&key[1..], table)?, &value)?;
         }
-        Ok(out)
+        Ok(())
     }
 }
 

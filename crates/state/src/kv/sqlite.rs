@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior, params};
 
-use super::{Backend, KvRead, KvWrite, Table, prefix_end};
+use super::{Backend, KvRead, KvWrite, Table, Visitor, key_str, prefix_end};
 use crate::error::{Result, StateError};
 
 /// Backend of [`crate::SqliteState`].
@@ -102,15 +102,6 @@ struct SqliteTxn<'a> {
     conn: &'a Connection,
 }
 
-fn key_string(bytes: Vec<u8>, table: Table) -> Result<String> {
-    String::from_utf8(bytes).map_err(|e| {
-        StateError::Internal(format!(
-            "a key of table {table:?} is not UTF-8: {:?}",
-            String::from_utf8_lossy(e.as_bytes())
-        ))
-    })
-}
-
 impl KvRead for SqliteTxn<'_> {
     fn get(&self, table: Table, key: &str) -> Result<Option<Vec<u8>>> {
         let err = self.kv.error("reading a record");
@@ -125,39 +116,26 @@ impl KvRead for SqliteTxn<'_> {
         }
     }
 
-    fn scan(&self, table: Table, prefix: &str) -> Result<Vec<(String, Vec<u8>)>> {
+    fn visit(&self, table: Table, prefix: &str, visit: &mut Visitor<'_>) -> Result<()> {
         let err = self.kv.error("scanning records");
-        let mut out = Vec::new();
-        let mut push = |row: &rusqlite::Row<'_>| -> Result<()> {
-            let key: Vec<u8> = row.get(0).map_err(&err)?;
-            out.push((key_string(key, table)?, row.get(1).map_err(&err)?));
-            Ok(())
+        // Only the empty prefix has no end (UTF-8 has no 0xff byte).
+        let end = prefix_end(prefix.as_bytes());
+        let sql = match end {
+            Some(_) => "SELECT k, v FROM kv WHERE t = ?1 AND k >= ?2 AND k < ?3 ORDER BY k",
+            None => "SELECT k, v FROM kv WHERE t = ?1 ORDER BY k",
         };
-        match prefix_end(prefix.as_bytes()) {
-            Some(end) => {
-                let mut stmt = self
-                    .conn
-                    .prepare_cached("SELECT k, v FROM kv WHERE t = ?1 AND k >= ?2 AND k < ?3 ORDER BY k")
-                    .map_err(&err)?;
-                let mut rows = stmt
-                    .query(params![table.code(), prefix.as_bytes(), end])
-                    .map_err(&err)?;
-                while let Some(row) = rows.next().map_err(&err)? {
-                    push(row)?;
-                }
-            }
-            None => {
-                let mut stmt = self
-                    .conn
-                    .prepare_cached("SELECT k, v FROM kv WHERE t = ?1 ORDER BY k")
-                    .map_err(&err)?;
-                let mut rows = stmt.query(params![table.code()]).map_err(&err)?;
-                while let Some(row) = rows.next().map_err(&err)? {
-                    push(row)?;
-                }
-            }
+        let mut stmt = self.conn.prepare_cached(sql).map_err(&err)?;
+        let mut rows = match &end {
+            Some(end) => stmt.query(params![table.code(), prefix.as_bytes(), end]),
+            None => stmt.query(params![table.code()]),
         }
-        Ok(out)
+        .map_err(&err)?;
+        while let Some(row) = rows.next().map_err(&err)? {
+            let key = row.get_ref(0).map_err(&err)?.as_blob().map_err(|e| err(e.into()))?;
+            let value = row.get_ref(1).map_err(&err)?.as_blob().map_err(|e| err(e.into()))?;
+            visit(key_str(key, table)?, value)?;
+        }
+        Ok(())
     }
 }
 

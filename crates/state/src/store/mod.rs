@@ -170,7 +170,13 @@ fn table_name(table: Table) -> &'static str {
 }
 
 fn decode<T: DeserializeOwned>(table: Table, key: &str, bytes: &[u8]) -> Result<T> {
-    serde_json::from_slice(bytes).map_err(|source| StateError::Corrupt {
+    // Checking UTF-8 once for the whole value is cheaper than serde_json's
+    // check of every string; invalid bytes get serde_json's own error.
+    match std::str::from_utf8(bytes) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(bytes),
+    }
+    .map_err(|source| StateError::Corrupt {
         what: table_name(table),
         key: key.to_owned(),
         source,
@@ -366,5 +372,64 @@ impl<B: Backend> Store<B> {
             Some(stored) => db_config_difference(&stored, given).map_or(Ok(()), Err),
             None => put(w, Table::Meta, DB_CONFIG_KEY, given),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use corral_define::{ContainerConfig, ContainerState, ContainerStatus};
+
+    use super::*;
+    use crate::kv::MemoryKv;
+
+    #[test]
+    fn records_are_stored_without_default_fields_and_read_back_equal() {
+        let mut config = ContainerConfig {
+            id: "abc".into(),
+            name: "web".into(),
+            ..Default::default()
+        };
+        config.misc.labels.insert("app".into(), "x".into());
+        config.spec = Some(serde_json::json!({"process": {"terminal": false, "args": []}}));
+        let kv = MemoryKv::default();
+        let stored = kv
+            .write_txn(&mut |w| {
+                put(w, Table::CtrConfig, "abc", &config)?;
+                w.get(Table::CtrConfig, "abc")
+            })
+            .unwrap()
+            .unwrap();
+        let text = String::from_utf8(stored).unwrap();
+        assert!(!text.contains("\"pod\"") && !text.contains("\"namespace\""), "{text}");
+        // Inside free-form JSON nothing is left out.
+        assert!(
+            text.contains(r#""terminal":false"#) && text.contains(r#""args":[]"#),
+            "{text}"
+        );
+        let back: ContainerConfig = kv.read_txn(&mut |r| get_required(r, Table::CtrConfig, "abc")).unwrap();
+        assert_eq!(back, config);
+    }
+
+    #[test]
+    fn records_written_with_every_field_still_read() {
+        let full = r#"{"state":"running","config_path":"","run_dir":"/run/x","mounted":false,
+            "mountpoint":"","started_time":null,"finished_time":null,"exit_code":0,"exited":false,
+            "oom_killed":false,"error":"","pid":42,"conmon_pid":0,"exec_sessions":{},"net_ns":null,
+            "network_status":{},"bind_mounts":{},"stopped_by_user":false,"restart_policy_match":false,
+            "restart_count":0,"cgroup_path":"","checkpointed":false,"checkpointed_time":null,"restored_time":null}"#;
+        let state: ContainerState = decode(Table::CtrState, "abc", full.as_bytes()).unwrap();
+        let expected = ContainerState {
+            state: ContainerStatus::Running,
+            run_dir: "/run/x".into(),
+            pid: 42,
+            ..Default::default()
+        };
+        assert_eq!(state, expected);
+    }
+
+    #[test]
+    fn values_that_are_not_utf8_are_corrupt() {
+        let err = decode::<ContainerState>(Table::CtrState, "abc", b"{\"error\":\"\xff\"}").unwrap_err();
+        assert!(matches!(err, StateError::Corrupt { .. }), "{err}");
     }
 }
