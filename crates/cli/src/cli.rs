@@ -347,8 +347,8 @@ mod tests {
     #[test]
     fn mistakes_are_worded_as_podman() {
         assert_eq!(
-            usage_error(&["corral", "bogus"]),
-            "unrecognized command `corral bogus`\nTry 'corral --help' for more information"
+            usage_error(&["corral", "frobnicate"]),
+            "unrecognized command `corral frobnicate`\nTry 'corral --help' for more information"
         );
         assert_eq!(
             usage_error(&["corral", "--root", "/x", "versio"]),

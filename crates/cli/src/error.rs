@@ -47,6 +47,10 @@ pub fn error_kind(cause: &(dyn std::error::Error + 'static)) -> Option<ErrorKind
         corral_define::DefineError,
         corral_lock::LockError,
         corral_attach::AttachError,
+        corral_core::CoreError,
+        corral_state::StateError,
+        corral_storage::StorageError,
+        corral_oci::OciError,
         FormatError,
         CliError,
     );

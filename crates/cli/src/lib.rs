@@ -59,6 +59,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod engine;
 pub mod error;
 pub mod format;
 mod logging;
@@ -81,8 +82,12 @@ where
     match run_inner(&args, stdout) {
         Ok(()) => 0,
         Err(err) => {
-            // Nothing more can be done when stderr itself is gone.
-            let _ = writeln!(stderr, "{}", error_text(&err));
+            let text = error_text(&err);
+            // An empty text is a container's own exit code (`run`): nothing to say.
+            if !text.is_empty() {
+                // Nothing more can be done when stderr itself is gone.
+                let _ = writeln!(stderr, "{text}");
+            }
             exit_code_for(&err)
         }
     }

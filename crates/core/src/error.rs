@@ -3,6 +3,7 @@
 use std::io;
 use std::path::PathBuf;
 
+use corral_attach::AttachError;
 use corral_define::{DefineError, ErrorKind, HasKind};
 use corral_lock::LockError;
 use corral_oci::OciError;
@@ -23,6 +24,8 @@ pub enum CoreError {
     Oci(#[from] OciError),
     #[error(transparent)]
     Define(#[from] DefineError),
+    #[error(transparent)]
+    Attach(#[from] AttachError),
     /// The operation is not allowed in the container's current status.
     #[error("{0}: container state improper")]
     InvalidState(String),
@@ -69,6 +72,7 @@ impl HasKind for CoreError {
             CoreError::Storage(e) => e.kind(),
             CoreError::Oci(e) => e.kind(),
             CoreError::Define(e) => e.kind(),
+            CoreError::Attach(e) => e.kind(),
             CoreError::InvalidState(_) => ErrorKind::InvalidState,
             CoreError::InvalidArg(_) => ErrorKind::InvalidArg,
             CoreError::DependencyExists(_) => ErrorKind::DependencyExists,

@@ -8,8 +8,10 @@
 //!   [`Runtime::lookup_container`], [`Runtime::get_containers`] and
 //!   [`Runtime::latest`] find them; [`Runtime::cleanup_container`] is what conmon's
 //!   exit command (`corral container cleanup ID`) runs.
+//! - [`Runtime::events`] reads the [`Event`]s every operation records.
 //! - [`Container`] has the lifecycle: `init`, `start`, `wait`, `stop`, `kill`,
-//!   `pause`, `unpause`, `cleanup`, `restart`, `remove`, `logs`, `exec`, `inspect`. Each takes the
+//!   `pause`, `unpause`, `cleanup`, `restart`, `remove`, `logs`, `follow_logs`, `exec`, `attach`,
+//!   `start_and_attach`, `rename`, `top`, `inspect`. Each takes the
 //!   container's lock, re-reads its state and conmon's exit file, acts and saves; a
 //!   move the status does not allow fails with `InvalidState` and changes nothing.
 //!
@@ -22,6 +24,7 @@
 //! <root>/volumes/                          named volumes
 //! <runroot>/alive                          written after the post-reboot refresh
 //! <runroot>/alive.lck                      held while refreshing
+//! <runroot>/events/events.log              events, one JSON object a line (podman's file backend)
 //! <runroot>/locks/<n>                      one flock file per container/pod/volume lock
 //! <runroot>/storage/                       storage's mount counts
 //! <runroot>/containers/<id>/userdata/      the OCI bundle: config.json, hosts, hostname,
@@ -84,6 +87,7 @@
 mod container;
 mod container_spec;
 mod error;
+mod events;
 mod logs;
 mod names;
 mod options;
@@ -92,14 +96,17 @@ mod runtime;
 mod spec;
 #[cfg(test)]
 mod testing;
+mod volume;
 
 pub use container::{Container, ExecRequest, RemoveOptions};
 pub use container_spec::{ContainerSpec, MountKind, MountSpec, NetworkMode, RestartPolicy, Seccomp, Ulimit};
 pub use corral_attach::{AttachEnd, AttachOptions, AttachStreams};
 pub use error::{CoreError, Result};
+pub use events::Event;
 pub use logs::{LogLine, LogOptions, LogStream, parse_log, read_log};
 pub use options::{CgroupManager, RuntimeOptions, StateBackend};
 pub use runtime::{ALIVE_FILE, Runtime};
+pub use volume::{Volume, VolumeFilters, VolumeInspect, VolumePruneReport, VolumeSpec, go_rfc3339_nano};
 
 /// `SIGTERM`, `TERM` or `15` as a signal number, as `--stop-signal` and `kill` take it.
 pub use container::parse_signal;

@@ -1,7 +1,8 @@
 //! Reading a container's log in the k8s-file format conmon writes:
 //! `<RFC 3339 time> stdout|stderr F|P <text>`, `P` marking a line continued in the next.
 
-use std::path::Path;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
@@ -107,6 +108,73 @@ pub fn read_log(path: &Path, options: &LogOptions) -> Result<Vec<LogLine>> {
     Ok(parse_log(&text, options))
 }
 
+/// Reads a growing k8s-file log piece by piece: each call returns the whole lines
+/// written since the last, holding back a line whose last record is still partial.
+#[derive(Debug)]
+pub(crate) struct LogTail {
+    path: PathBuf,
+    offset: u64,
+    unread: Vec<u8>,
+    options: LogOptions,
+}
+
+impl LogTail {
+    /// `options.tail` applies to the first read only.
+    pub(crate) fn new(path: PathBuf, options: LogOptions) -> LogTail {
+        LogTail {
+            path,
+            offset: 0,
+            unread: Vec::new(),
+            options,
+        }
+    }
+
+    pub(crate) fn read_new(&mut self) -> Result<Vec<LogLine>> {
+        let mut file = match std::fs::File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(CoreError::io("opening container log", &self.path, e)),
+        };
+        let len = file
+            .metadata()
+            .map_err(|e| CoreError::io("reading metadata of container log", &self.path, e))?
+            .len();
+        if len < self.offset {
+            // conmon truncated the log at its size limit: start over.
+            self.offset = 0;
+            self.unread.clear();
+        }
+        file.seek(SeekFrom::Start(self.offset))
+            .map_err(|e| CoreError::io("seeking in container log", &self.path, e))?;
+        let read = file
+            .read_to_end(&mut self.unread)
+            .map_err(|e| CoreError::io("reading container log", &self.path, e))?;
+        self.offset += read as u64;
+        let complete = complete_prefix(&self.unread);
+        let text = String::from_utf8_lossy(&self.unread[..complete]).into_owned();
+        self.unread.drain(..complete);
+        let lines = parse_log(&text, &self.options);
+        self.options.tail = None;
+        Ok(lines)
+    }
+}
+
+/// How many bytes of `log` end with a finished line: up to the last newline that
+/// closes a record not marked partial.
+fn complete_prefix(log: &[u8]) -> usize {
+    let mut complete = 0;
+    let mut start = 0;
+    while let Some(nl) = log[start..].iter().position(|&b| b == b'\n') {
+        let end = start + nl + 1;
+        let record = String::from_utf8_lossy(&log[start..end - 1]);
+        if !matches!(parse_record(&record), Some((_, _, true, _))) {
+            complete = end;
+        }
+        start = end;
+    }
+    complete
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,6 +225,38 @@ garbage line\n\
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn tail_reads_whole_lines_as_they_grow() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ctr.log");
+        let mut tail = LogTail::new(
+            path.clone(),
+            LogOptions {
+                tail: Some(1),
+                ..Default::default()
+            },
+        );
+        assert!(tail.read_new().unwrap().is_empty());
+        std::fs::write(
+            &path,
+            "2026-01-01T00:00:00Z stdout F a\n2026-01-01T00:00:00Z stdout F b\n",
+        )
+        .unwrap();
+        let texts = |lines: Vec<LogLine>| lines.into_iter().map(|l| l.text).collect::<Vec<_>>();
+        assert_eq!(texts(tail.read_new().unwrap()), ["b"]);
+        let mut f = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+        use std::io::Write;
+        f.write_all(b"2026-01-01T00:00:01Z stderr P pa").unwrap();
+        assert!(tail.read_new().unwrap().is_empty());
+        f.write_all(b"rt\n2026-01-01T00:00:01Z stderr F ial\n2026-01-01T00:00:02Z stdout F c\n2026-01-0")
+            .unwrap();
+        assert_eq!(texts(tail.read_new().unwrap()), ["partial", "c"]);
+        f.write_all(b"1T00:00:03Z stdout F d\n").unwrap();
+        assert_eq!(texts(tail.read_new().unwrap()), ["d"]);
+        std::fs::write(&path, "2026-01-01T00:00:04Z stdout F new\n").unwrap();
+        assert_eq!(texts(tail.read_new().unwrap()), ["new"]);
     }
 
     proptest! {

@@ -5,7 +5,8 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use corral_define::{DbConfig, HasKind};
+use chrono::{DateTime, Utc};
+use corral_define::{ContainerConfig, DbConfig, HasKind};
 use corral_lock::{FileLockManager, LockError, LockManager};
 use corral_oci::{OciRuntime, RuntimeConfig};
 use corral_state::{InMemoryState, SledState, SqliteState, State};
@@ -13,6 +14,7 @@ use corral_storage::{Driver, Store, StoreOptions, UnpackOptions};
 
 use crate::container::Container;
 use crate::error::{CoreError, Result};
+use crate::events::{Event, append_event, read_events};
 use crate::options::{RuntimeOptions, StateBackend};
 use crate::rootfs::RootfsStore;
 
@@ -169,6 +171,43 @@ impl Runtime {
             .join("containers")
             .join(id)
             .join("userdata")
+    }
+
+    /// `<runroot>/events/events.log`: the file events backend.
+    pub fn events_log_path(&self) -> PathBuf {
+        self.inner.options.runroot.join("events").join("events.log")
+    }
+
+    /// Recorded events between `since` and `until` (inclusive) that match every
+    /// `key=value` filter (see [`Event::matches`]), oldest first.
+    pub fn events(
+        &self,
+        filters: &[String],
+        since: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<Vec<Event>> {
+        read_events(&self.events_log_path(), filters, since, until)
+    }
+
+    /// Records that `status` happened to the container; a failure to record is
+    /// logged, never fails the operation (as podman).
+    pub(crate) fn container_event(&self, config: &ContainerConfig, status: &str, exit_code: Option<i32>) {
+        let mut attributes = config.misc.labels.clone();
+        attributes.insert("name".into(), config.name.clone());
+        attributes.insert("image".into(), config.root_fs.rootfs_image_name.clone());
+        let event = Event {
+            container_exit_code: exit_code,
+            id: config.id.clone(),
+            image: config.root_fs.rootfs_image_name.clone(),
+            name: config.name.clone(),
+            status: status.to_string(),
+            time: Utc::now(),
+            event_type: "container".into(),
+            attributes,
+        };
+        if let Err(e) = append_event(&self.events_log_path(), &event) {
+            tracing::warn!("recording {status} event of container {}: {e}", config.id);
+        }
     }
 
     /// The container called `id_or_name` (full ID, name, or unique ID prefix).

@@ -62,6 +62,13 @@ async fn stop_with_timeouts() {
 
     // With an init, SIGTERM reaches sleep and ends it.
     let c = env.run(&["sleep", "100"], |s| s.init = true).await;
+    // A SIGTERM that comes before the init has started sleep is lost: wait for it.
+    let args = ["-o".to_string(), "args".to_string()];
+    let started = Instant::now();
+    while !c.top(&args).await.unwrap().iter().any(|l| l.trim() == "sleep 100") {
+        assert!(started.elapsed() < Duration::from_secs(30), "sleep never started");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     c.stop(Some(30)).await.unwrap();
     assert_eq!(c.state().await.unwrap().exit_code, 143);
 }

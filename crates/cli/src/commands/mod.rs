@@ -3,9 +3,31 @@
 //! adding one is a new file, a variant of [`Command`] and a line in
 //! [`Command::run`].
 
+pub mod cleanup;
 pub mod completion;
+pub mod container;
+pub mod create;
+pub mod exists;
 pub mod help;
+pub mod image;
+pub mod image_info;
+pub mod image_io;
+pub mod image_rm;
+pub mod images;
+pub mod inspect;
+pub mod kill;
+pub mod logs;
+pub mod pause;
+pub mod ps;
+pub mod restart;
+pub mod rm;
+pub mod run;
+pub mod start;
+pub mod stop;
+pub mod targets;
 pub mod version;
+pub mod volume;
+pub mod wait;
 
 use std::io::Write;
 
@@ -28,9 +50,101 @@ pub enum Command {
     #[command(override_usage = "corral help [command]")]
     Help(help::HelpArgs),
 
+    /// Manage containers
+    #[command(override_usage = "corral container [command]")]
+    Container(container::ContainerArgs),
+
+    /// Create but do not start a container
+    #[command(override_usage = "corral create [options] IMAGE [COMMAND [ARG...]]")]
+    Create(create::CreateArgs),
+
+    /// Kill one or more running containers with a specific signal
+    #[command(override_usage = "corral kill [options] CONTAINER [CONTAINER...]")]
+    Kill(kill::KillArgs),
+
+    /// Fetch the logs of one or more containers
+    #[command(override_usage = "corral logs [options] CONTAINER [CONTAINER...]")]
+    Logs(logs::LogsArgs),
+
+    /// Pause all the processes in one or more containers
+    #[command(override_usage = "corral pause [options] CONTAINER [CONTAINER...]")]
+    Pause(pause::PauseArgs),
+
+    /// List containers
+    #[command(override_usage = "corral ps [options]")]
+    Ps(ps::PsArgs),
+
+    /// Restart one or more containers
+    #[command(override_usage = "corral restart [options] CONTAINER [CONTAINER...]")]
+    Restart(restart::RestartArgs),
+
+    /// Remove one or more containers
+    #[command(override_usage = "corral rm [options] CONTAINER [CONTAINER...]")]
+    Rm(rm::RmArgs),
+
+    /// Run a command in a new container
+    #[command(override_usage = "corral run [options] IMAGE [COMMAND [ARG...]]")]
+    Run(run::RunArgs),
+
+    /// Start one or more containers
+    #[command(override_usage = "corral start [options] CONTAINER [CONTAINER...]")]
+    Start(start::StartArgs),
+
+    /// Stop one or more containers
+    #[command(override_usage = "corral stop [options] CONTAINER [CONTAINER...]")]
+    Stop(stop::StopArgs),
+
+    /// Unpause the processes in one or more containers
+    #[command(override_usage = "corral unpause [options] CONTAINER [CONTAINER...]")]
+    Unpause(pause::PauseArgs),
+
+    /// Block on one or more containers
+    #[command(override_usage = "corral wait [options] CONTAINER [CONTAINER...]")]
+    Wait(wait::WaitArgs),
+
     /// Display the corral version information
     #[command(override_usage = "corral version [options]")]
     Version(version::VersionArgs),
+
+    /// Show history of a specified image
+    #[command(override_usage = "corral history [options] IMAGE")]
+    History(image_info::HistoryArgs),
+
+    /// Manage images
+    #[command(override_usage = "corral image [command]")]
+    Image(image::ImageArgs),
+
+    /// List images in local storage
+    #[command(override_usage = "corral images [options] [IMAGE]")]
+    Images(images::ImagesArgs),
+
+    /// Import a tarball to create a filesystem image
+    #[command(override_usage = "corral import [options] PATH [REFERENCE]")]
+    Import(image_io::ImportArgs),
+
+    /// Load image(s) from a tar archive
+    #[command(override_usage = "corral load [options]")]
+    Load(image_io::LoadArgs),
+
+    /// Remove one or more images from local storage
+    #[command(override_usage = "corral rmi [options] IMAGE [IMAGE...]")]
+    Rmi(image_rm::RmiArgs),
+
+    /// Save image(s) to an archive
+    #[command(override_usage = "corral save [options] IMAGE [IMAGE...]")]
+    Save(image_io::SaveArgs),
+
+    /// Add an additional name to a local image
+    #[command(override_usage = "corral tag IMAGE TARGET_NAME [TARGET_NAME...]")]
+    Tag(image::TagArgs),
+
+    /// Remove a name from a local image
+    #[command(override_usage = "corral untag IMAGE [IMAGE...]")]
+    Untag(image::UntagArgs),
+
+    /// Manage volumes
+    #[command(override_usage = "corral volume [command]")]
+    Volume(volume::VolumeArgs),
 }
 
 impl Command {
@@ -39,7 +153,30 @@ impl Command {
         match self {
             Command::Completion(_) => "completion",
             Command::Help(_) => "help",
+            Command::Container(_) => "container",
+            Command::Create(_) => "create",
+            Command::Kill(_) => "kill",
+            Command::Logs(_) => "logs",
+            Command::Pause(_) => "pause",
+            Command::Ps(_) => "ps",
+            Command::Restart(_) => "restart",
+            Command::Rm(_) => "rm",
+            Command::Run(_) => "run",
+            Command::Start(_) => "start",
+            Command::Stop(_) => "stop",
+            Command::Unpause(_) => "unpause",
+            Command::Wait(_) => "wait",
             Command::Version(_) => "version",
+            Command::History(_) => "history",
+            Command::Image(_) => "image",
+            Command::Images(_) => "images",
+            Command::Import(_) => "import",
+            Command::Load(_) => "load",
+            Command::Rmi(_) => "rmi",
+            Command::Save(_) => "save",
+            Command::Tag(_) => "tag",
+            Command::Untag(_) => "untag",
+            Command::Volume(_) => "volume",
         }
     }
 
@@ -48,7 +185,30 @@ impl Command {
         match self {
             Command::Completion(args) => completion::run(&args, global, out),
             Command::Help(args) => help::run(&args, global, out),
+            Command::Container(args) => container::run(args, global, out),
+            Command::Create(args) => create::run(&args, global, out),
+            Command::Kill(args) => kill::run(&args, global, out),
+            Command::Logs(args) => logs::run(&args, global, out),
+            Command::Pause(args) => pause::run(&args, true, global, out),
+            Command::Ps(args) => ps::run(&args, global, out),
+            Command::Restart(args) => restart::run(&args, global, out),
+            Command::Rm(args) => rm::run(&args, global, out),
+            Command::Run(args) => run::run(&args, global, out),
+            Command::Start(args) => start::run(&args, global, out),
+            Command::Stop(args) => stop::run(&args, global, out),
+            Command::Unpause(args) => pause::run(&args, false, global, out),
+            Command::Wait(args) => wait::run(&args, global, out),
             Command::Version(args) => version::run(&args, global, out),
+            Command::History(args) => image_info::history(&args, global, out),
+            Command::Image(args) => image::run(args, global, out),
+            Command::Images(args) => images::run(&args, global, out),
+            Command::Import(args) => image_io::import(&args, global, out),
+            Command::Load(args) => image_io::load(&args, global, out),
+            Command::Rmi(args) => image_rm::rmi(&args, global, out),
+            Command::Save(args) => image_io::save(&args, global, out),
+            Command::Tag(args) => image::tag(&args, global, out),
+            Command::Untag(args) => image::untag(&args, global, out),
+            Command::Volume(args) => volume::run(args, global, out),
         }
     }
 }

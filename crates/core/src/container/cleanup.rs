@@ -78,7 +78,9 @@ impl Container {
             ContainerStatus::Stopped => ContainerStatus::Exited,
             other => other,
         };
-        self.save(rec)
+        self.save(rec)?;
+        self.event("cleanup");
+        Ok(())
     }
 
     /// The undoing of init, whatever the status: runtime delete, unmount.
@@ -159,6 +161,7 @@ impl Container {
             other => other?,
         }
         self.lock.free()?;
+        self.event("remove");
         Ok(())
     }
 }

@@ -180,6 +180,7 @@ impl Runtime {
             .add_container(&rec)
             .map_err(CoreError::from)
             .map_err(undo_fs)?;
+        self.container_event(&rec.config, "create", None);
         Container::new(self.clone(), rec.config)
     }
 

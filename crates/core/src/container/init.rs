@@ -52,6 +52,7 @@ impl Container {
         match self.create_in_runtime(rec).await {
             Ok(()) => {
                 self.save(rec)?;
+                self.event("init");
                 Ok(())
             }
             Err(err) => {

@@ -3,22 +3,26 @@
 //! from the store and applies what conmon's exit files say (libpod's syncContainer),
 //! acts, and saves; functions named `*_unlocked` expect the caller to hold the lock.
 
+mod attach;
 mod cleanup;
 mod create;
 mod exec;
+mod follow;
 mod init;
 mod inspect;
+mod rename;
 mod start;
 mod stop;
+mod top;
 mod wait;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use corral_define::{ContainerConfig, ContainerState, ContainerStatus};
-use corral_lock::{LockGuard, Locker};
+use corral_lock::{LockError, LockGuard, Locker};
 use corral_oci::{ContainerHandle, LogDriver, OciRuntime};
-use corral_state::ContainerRecord;
+use corral_state::{ContainerRecord, StateError};
 
 use crate::error::{CoreError, Result};
 use crate::logs::{LogLine, LogOptions, read_log};
@@ -114,10 +118,18 @@ impl Container {
     /// Takes the lock (on a blocking thread: another process may hold it a while).
     async fn lock(&self) -> Result<LockGuard> {
         let lock = self.lock.clone();
-        tokio::task::spawn_blocking(move || lock.lock())
+        let locked = tokio::task::spawn_blocking(move || lock.lock())
             .await
-            .map_err(|e| CoreError::Internal(format!("waiting for a container lock: {e}")))?
-            .map_err(CoreError::from)
+            .map_err(|e| CoreError::Internal(format!("waiting for a container lock: {e}")))?;
+        match locked {
+            Ok(guard) => Ok(guard),
+            // Removing a container frees its lock: whoever waited on it (or
+            // holds a stale handle) learns that the container is gone.
+            Err(LockError::NoSuchLock { .. }) if !self.rt.inner.state.has_container(self.id())? => {
+                Err(StateError::NoSuchContainer(self.id().to_string()).into())
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Takes the lock, then reads and syncs the record.
@@ -142,8 +154,16 @@ impl Container {
             .await?;
         if rec.state != before {
             self.save(rec)?;
+            if matches!(rec.state.state, ContainerStatus::Stopped | ContainerStatus::Exited) {
+                self.rt.container_event(&self.config, "died", Some(rec.state.exit_code));
+            }
         }
         Ok(())
+    }
+
+    /// Records that `status` happened to this container.
+    pub(crate) fn event(&self, status: &str) {
+        self.rt.container_event(&self.config, status, None);
     }
 
     pub(crate) fn save(&self, rec: &ContainerRecord) -> Result<()> {

@@ -28,7 +28,7 @@ impl Container {
     }
 
     /// Starts every container this one depends on that is not running, recursively.
-    async fn start_dependencies(&self) -> Result<()> {
+    pub(super) async fn start_dependencies(&self) -> Result<()> {
         let mut pending: Vec<String> = self.config.dependencies();
         let mut seen: Vec<String> = vec![self.id().to_string()];
         let mut order: Vec<Container> = Vec::new();
@@ -70,6 +70,7 @@ impl Container {
         match result {
             Ok(()) => {
                 self.save(rec)?;
+                self.event("start");
                 Ok(())
             }
             Err(err) => {

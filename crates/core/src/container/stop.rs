@@ -54,6 +54,7 @@ impl Container {
             oci.stop_container(&handle, &rec.state, timeout, false).await?;
         }
         self.wait_for_exit_unlocked(rec, EXIT_FILE_WAIT).await?;
+        self.event("stop");
         self.cleanup_unlocked(rec).await
     }
 
@@ -112,7 +113,9 @@ impl Container {
             ));
         }
         self.oci().pause_container(&self.handle(), &mut rec.state).await?;
-        self.save(&rec)
+        self.save(&rec)?;
+        self.event("pause");
+        Ok(())
     }
 
     /// Thaws a paused container.
@@ -122,6 +125,8 @@ impl Container {
             return Err(self.invalid(format!("is not paused, can't unpause: it is {}", rec.state.state)));
         }
         self.oci().unpause_container(&self.handle(), &mut rec.state).await?;
-        self.save(&rec)
+        self.save(&rec)?;
+        self.event("unpause");
+        Ok(())
     }
 }

@@ -1,0 +1,112 @@
+//! `corral rm`: remove containers, with podman's exit codes (1 when one did
+//! not exist, 2 when one was running or paused, 125 otherwise).
+
+use std::io::Write;
+
+use clap::Args;
+use corral_core::{Container, RemoveOptions};
+use corral_define::{DefineError, ErrorKind, HasKind};
+
+use crate::cli::GlobalOptions;
+use crate::commands::targets::{Report, is_invalid_state, is_no_such_container, select};
+use crate::engine;
+use crate::error::{CliError, error_text};
+
+#[derive(Debug, Clone, Args)]
+pub struct RmArgs {
+    /// Remove all containers
+    #[arg(short = 'a', long)]
+    pub all: bool,
+
+    /// Force removal of a running or unusable container
+    #[arg(short = 'f', long)]
+    pub force: bool,
+
+    /// Ignore errors when a specified container is missing
+    #[arg(short = 'i', long)]
+    pub ignore: bool,
+
+    /// Act on the latest container podman is aware of
+    #[arg(short = 'l', long)]
+    pub latest: bool,
+
+    /// Seconds to wait for stop before killing the container
+    #[arg(short = 't', long = "time", value_name = "uint")]
+    pub time: Option<u32>,
+
+    /// Remove anonymous volumes associated with the container
+    #[arg(short = 'v', long)]
+    pub volumes: bool,
+
+    #[arg(value_name = "CONTAINER")]
+    pub containers: Vec<String>,
+}
+
+/// podman's exit code for a failed `rm`.
+fn exit_code(errors: &[anyhow::Error]) -> i32 {
+    if errors.iter().any(is_no_such_container) {
+        1
+    } else if errors.iter().any(is_invalid_state) {
+        2
+    } else {
+        errors.last().map_or(125, crate::error::exit_code_for)
+    }
+}
+
+async fn remove(container: &Container, options: RemoveOptions) -> anyhow::Result<()> {
+    if !options.force {
+        let state = container.state().await?.state;
+        if state.is_active() {
+            // podman's wording, checked here before the engine's own.
+            return Err(DefineError::with_context(
+                ErrorKind::InvalidState,
+                format!(
+                    "cannot remove container {} as it is {state} - running or paused containers cannot be removed without force",
+                    container.id()
+                ),
+            )
+            .into());
+        }
+    }
+    Ok(container.remove(options).await?)
+}
+
+pub fn run(args: &RmArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Result<()> {
+    if args.time.is_some() && !args.force {
+        return Err(CliError::Usage("--force option must be specified to use the --time option".into()).into());
+    }
+    let runtime = engine::runtime(global)?;
+    let mut targets = Vec::new();
+    let mut report = Report::new();
+    if args.all || args.latest || args.containers.is_empty() {
+        targets = select(&runtime, &args.containers, args.all, args.latest)?;
+    } else {
+        for name in &args.containers {
+            match runtime.lookup_container(name) {
+                Ok(container) => targets.push((name.clone(), container)),
+                Err(err) if (args.force || args.ignore) && err.kind() == ErrorKind::NoSuchContainer => {}
+                Err(err) => report.fail(err.into()),
+            }
+        }
+    }
+    let options = RemoveOptions {
+        force: args.force,
+        timeout: args.time,
+    };
+    engine::block_on(async {
+        for (name, container) in &targets {
+            let result = remove(container, options).await;
+            report.record(out, name, result)?;
+        }
+        anyhow::Ok(())
+    })??;
+    let code = exit_code(report.errors());
+    match report.finish() {
+        Ok(()) => Ok(()),
+        Err(last) => Err(CliError::Exit {
+            code,
+            message: error_text(&last),
+        }
+        .into()),
+    }
+}
