@@ -138,6 +138,16 @@ pub struct MountSpec {
     pub options: Vec<String>,
 }
 
+/// A volume mounted into a container (`-v NAME:/dest`, `-v /dest`, `--mount type=volume`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct VolumeMount {
+    /// The named volume, made when missing; None: an anonymous volume for this container.
+    pub name: Option<String>,
+    pub destination: String,
+    /// Mount options (`ro`, `rw`, ...).
+    pub options: Vec<String>,
+}
+
 /// One resource limit (`--ulimit nofile=1024:2048`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ulimit {
@@ -257,6 +267,8 @@ pub struct ContainerSpec {
     /// Largest log in bytes; None or negative is unlimited.
     pub log_size: Option<i64>,
     pub mounts: Vec<MountSpec>,
+    /// Named and anonymous volumes.
+    pub volumes: Vec<VolumeMount>,
     /// Memory limit in bytes.
     pub memory: Option<i64>,
     /// CPUs (`--cpus 1.5`), as CFS quota over a 100ms period.

@@ -8,6 +8,12 @@
 //!   [`Runtime::lookup_container`], [`Runtime::get_containers`] and
 //!   [`Runtime::latest`] find them; [`Runtime::cleanup_container`] is what conmon's
 //!   exit command (`corral container cleanup ID`) runs.
+//! - Volumes: [`ContainerSpec::volumes`] makes missing named volumes and anonymous ones
+//!   (also for the image's VOLUMEs) at create; init mounts them (copying the image's
+//!   content up into an empty one) and cleanup unmounts them;
+//!   [`Runtime::remove_anonymous_volumes`] is `rm -v`.
+//! - [`Runtime::external_containers`] and [`Runtime::remove_storage_container`]: storage
+//!   containers the state does not know (`ps --external`, `rm --storage`).
 //! - [`Runtime::events`] reads the [`Event`]s every operation records.
 //! - [`Container`] has the lifecycle: `init`, `start`, `wait`, `stop`, `kill`,
 //!   `pause`, `unpause`, `cleanup`, `restart`, `remove`, `logs`, `follow_logs`, `exec`, `attach`,
@@ -88,6 +94,7 @@ mod container;
 mod container_spec;
 mod error;
 mod events;
+mod external;
 mod logs;
 mod names;
 mod options;
@@ -99,7 +106,9 @@ mod testing;
 mod volume;
 
 pub use container::{Container, ExecRequest, RemoveOptions};
-pub use container_spec::{ContainerSpec, MountKind, MountSpec, NetworkMode, RestartPolicy, Seccomp, Ulimit};
+pub use container_spec::{
+    ContainerSpec, MountKind, MountSpec, NetworkMode, RestartPolicy, Seccomp, Ulimit, VolumeMount,
+};
 pub use corral_attach::{AttachEnd, AttachOptions, AttachStreams};
 pub use error::{CoreError, Result};
 pub use events::Event;

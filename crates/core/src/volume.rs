@@ -239,7 +239,7 @@ pub struct VolumePruneReport {
 }
 
 impl Runtime {
-    fn volume_driver(&self, name: &str) -> Result<LocalVolumeDriver> {
+    pub(crate) fn volume_driver(&self, name: &str) -> Result<LocalVolumeDriver> {
         if name != LOCAL_DRIVER {
             return Err(CoreError::InvalidArg(format!(
                 "volume driver {name:?} is not available (only {LOCAL_DRIVER:?} is)"

@@ -110,6 +110,14 @@ pub(crate) fn process_spec(
     if let Some(cwd) = &opts.cwd {
         obj.insert("cwd".into(), serde_json::json!(cwd));
     }
+    if let Some(caps) = &opts.capabilities {
+        obj.insert(
+            "capabilities".into(),
+            serde_json::json!({
+                "bounding": caps, "effective": caps, "permitted": caps, "inheritable": caps, "ambient": caps
+            }),
+        );
+    }
     if let Some(user) = &opts.user {
         let mut gids = user.additional_gids.clone();
         gids.push(user.gid);

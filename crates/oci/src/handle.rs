@@ -110,6 +110,9 @@ pub struct ExecOptions {
     pub exit_command_delay: u32,
     /// Number of file descriptors above 2 handed to the process.
     pub preserve_fds: u32,
+    /// Capabilities of the process in every set (`exec --privileged`);
+    /// None keeps the container's own.
+    pub capabilities: Option<Vec<String>>,
 }
 
 /// How to checkpoint a running container.

@@ -6,7 +6,10 @@ use std::io::Write;
 use clap::{Args, Subcommand};
 
 use crate::cli::GlobalOptions;
-use crate::commands::{cleanup, create, exists, inspect, kill, logs, pause, ps, restart, rm, run, start, stop, wait};
+use crate::commands::{
+    attach, cleanup, commit, container_prune, cp, create, diff, exec, exists, export, inspect, kill, logs, mount,
+    pause, port, ps, rename, restart, rm, run, start, stop, top, wait,
+};
 
 #[derive(Debug, Args)]
 pub struct ContainerArgs {
@@ -79,10 +82,73 @@ pub enum ContainerCommand {
     /// Block on one or more containers
     #[command(override_usage = "corral container wait [options] CONTAINER [CONTAINER...]")]
     Wait(wait::WaitArgs),
+
+    /// Attach to a running container
+    #[command(override_usage = "corral container attach [options] CONTAINER")]
+    Attach(attach::AttachArgs),
+
+    /// Create new image based on the changed container
+    #[command(override_usage = "corral container commit [options] CONTAINER [IMAGE]")]
+    Commit(commit::CommitArgs),
+
+    /// Inspect changes to the container's file systems
+    #[command(override_usage = "corral container diff [options] CONTAINER")]
+    Diff(diff::DiffArgs),
+
+    /// Run a process in a running container
+    #[command(override_usage = "corral container exec [options] CONTAINER [COMMAND [ARG...]]")]
+    Exec(exec::ExecArgs),
+
+    /// Export container's filesystem contents as a tar archive
+    #[command(override_usage = "corral container export [options] CONTAINER")]
+    Export(export::ExportArgs),
+
+    /// Mount a working container's root filesystem
+    #[command(override_usage = "corral container mount [options] [CONTAINER...]")]
+    Mount(mount::MountArgs),
+
+    /// Remove all non running containers
+    #[command(override_usage = "corral container prune [options]")]
+    Prune(container_prune::PruneArgs),
+
+    /// Rename an existing container
+    #[command(override_usage = "corral container rename CONTAINER NAME")]
+    Rename(rename::RenameArgs),
+
+    /// Display the running processes of a container
+    #[command(override_usage = "corral container top [options] CONTAINER [FORMAT-DESCRIPTORS|ARGS...]")]
+    Top(top::TopArgs),
+
+    /// Unmount working container's root filesystem
+    #[command(
+        visible_alias = "umount",
+        override_usage = "corral container unmount [options] CONTAINER [CONTAINER...]"
+    )]
+    Unmount(mount::UnmountArgs),
+
+    /// List port mappings or a specific mapping for the container
+    #[command(override_usage = "corral container port [options] CONTAINER [PORT]")]
+    Port(port::PortArgs),
+
+    /// Copy files/folders between a container and the local filesystem
+    #[command(override_usage = "corral container cp [options] [CONTAINER:]SRC_PATH [CONTAINER:]DEST_PATH")]
+    Cp(cp::CpArgs),
 }
 
 pub fn run(args: ContainerArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Result<()> {
     match args.command {
+        ContainerCommand::Attach(args) => attach::run(&args, global, out),
+        ContainerCommand::Commit(args) => commit::run(&args, global, out),
+        ContainerCommand::Diff(args) => diff::run(&args, global, out),
+        ContainerCommand::Exec(args) => exec::run(&args, global, out),
+        ContainerCommand::Export(args) => export::run(&args, global, out),
+        ContainerCommand::Mount(args) => mount::mount(&args, global, out),
+        ContainerCommand::Prune(args) => container_prune::run(&args, global, out),
+        ContainerCommand::Rename(args) => rename::run(&args, global, out),
+        ContainerCommand::Top(args) => top::run(&args, global, out),
+        ContainerCommand::Unmount(args) => mount::unmount(&args, global, out),
+        ContainerCommand::Port(args) => port::run(&args, global, out),
+        ContainerCommand::Cp(args) => cp::run(&args, global, out),
         ContainerCommand::Cleanup(args) => cleanup::run(&args, global, out),
         ContainerCommand::Create(args) => create::run(&args, global, out),
         ContainerCommand::Exists(args) => exists::run(&args, global, out),

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::{ArgAction, Args};
-use corral_core::{ContainerSpec, MountKind, MountSpec, RestartPolicy, Runtime, Seccomp, parse_signal};
+use corral_core::{ContainerSpec, MountKind, MountSpec, RestartPolicy, Runtime, Seccomp, VolumeMount, parse_signal};
 
 use crate::cli::GlobalOptions;
 use crate::engine;
@@ -148,6 +148,10 @@ pub struct CreateFlags {
     #[arg(long = "stop-timeout", value_name = "uint")]
     pub stop_timeout: Option<u32>,
 
+    /// Attach a filesystem mount to the container
+    #[arg(long, value_name = "mount")]
+    pub mount: Vec<String>,
+
     /// Mount a temporary filesystem (tmpfs) into a container
     #[arg(long, value_name = "tmpfs")]
     pub tmpfs: Vec<String>,
@@ -237,19 +241,122 @@ fn parse_env(entries: &[String], env: &mut BTreeMap<String, String>) {
     }
 }
 
-/// `-v HOST:CTR[:OPTIONS]`: a bind mount of an existing host path.
-fn parse_volume(text: &str) -> anyhow::Result<MountSpec> {
+/// What one `-v`/`--mount` asks for.
+#[derive(Debug, Clone, PartialEq)]
+enum UserMount {
+    Path(MountSpec),
+    Volume(VolumeMount),
+}
+
+fn split_options(options: &str) -> Vec<String> {
+    options
+        .split(',')
+        .filter(|o| !o.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `-v HOST:CTR[:OPTIONS]` (a bind mount of an existing host path), `-v NAME:CTR[:OPTIONS]`
+/// (a named volume, made when missing) or `-v CTR` (an anonymous volume).
+fn parse_volume(text: &str) -> anyhow::Result<UserMount> {
     let parts: Vec<&str> = text.split(':').collect();
     let (source, destination, options) = match parts.as_slice() {
+        [destination] if destination.starts_with('/') => {
+            return Ok(UserMount::Volume(VolumeMount {
+                name: None,
+                destination: (*destination).to_owned(),
+                options: Vec::new(),
+            }));
+        }
         [source, destination] => (*source, *destination, ""),
         [source, destination, options] => (*source, *destination, *options),
         _ => bail!(CliError::Usage(format!(
-            "incorrect volume format {text:?}, should be host-dir:ctr-dir[:option]"
+            "incorrect volume format {text:?}, should be [host-dir:]ctr-dir[:option]"
         ))),
     };
+    if !destination.starts_with('/') {
+        bail!(CliError::Usage(format!(
+            "invalid container path {destination:?}, must be an absolute path"
+        )));
+    }
+    if !source.starts_with('/') && !source.starts_with('.') {
+        return Ok(UserMount::Volume(VolumeMount {
+            name: Some(source.to_owned()),
+            destination: destination.to_owned(),
+            options: split_options(options),
+        }));
+    }
+    Ok(UserMount::Path(bind_mount(
+        source,
+        destination,
+        split_options(options),
+    )?))
+}
+
+/// `--mount type=bind|volume|tmpfs,src=...,dst=...[,ro][,...]`.
+fn parse_mount(text: &str) -> anyhow::Result<UserMount> {
+    let mut kind = None;
+    let mut source = None;
+    let mut destination = None;
+    let mut options = Vec::new();
+    for field in text.split(',').filter(|f| !f.is_empty()) {
+        let (key, value) = match field.split_once('=') {
+            Some((k, v)) => (k, Some(v)),
+            None => (field, None),
+        };
+        match (key, value) {
+            ("type", Some(v)) => kind = Some(v.to_owned()),
+            ("src" | "source", Some(v)) => source = Some(v.to_owned()),
+            ("dst" | "destination" | "target", Some(v)) => destination = Some(v.to_owned()),
+            ("ro" | "readonly", None | Some("true")) => options.push("ro".to_owned()),
+            ("ro" | "readonly", Some("false")) | ("rw", None) => options.push("rw".to_owned()),
+            ("tmpfs-size", Some(v)) => options.push(format!("size={v}")),
+            ("tmpfs-mode", Some(v)) => options.push(format!("mode={v}")),
+            ("bind-propagation", Some(v)) => options.push(v.to_owned()),
+            ("volume-nocopy" | "nocopy" | "z" | "Z" | "relabel" | "U" | "chown", _) => {}
+            _ => bail!(CliError::Usage(format!(
+                "unknown mount option {field:?}: invalid argument"
+            ))),
+        }
+    }
+    let Some(destination) = destination else {
+        bail!(CliError::Usage("must set volume destination: invalid argument".into()));
+    };
+    if !destination.starts_with('/') {
+        bail!(CliError::Usage(format!(
+            "invalid container path {destination:?}, must be an absolute path"
+        )));
+    }
+    match kind.as_deref() {
+        Some("bind") => {
+            let Some(source) = source else {
+                bail!(CliError::Usage(
+                    "must set source for bind mount: invalid argument".into()
+                ));
+            };
+            Ok(UserMount::Path(bind_mount(&source, &destination, options)?))
+        }
+        Some("volume") => Ok(UserMount::Volume(VolumeMount {
+            name: source,
+            destination,
+            options,
+        })),
+        Some("tmpfs") => Ok(UserMount::Path(MountSpec {
+            kind: MountKind::Tmpfs,
+            source: PathBuf::from("tmpfs"),
+            destination,
+            options,
+        })),
+        Some(other) => bail!(CliError::Usage(format!("invalid filesystem type {other:?}"))),
+        None => bail!(CliError::Usage("type must be set for --mount".into())),
+    }
+}
+
+/// A bind mount of `source`, which must exist.
+fn bind_mount(source: &str, destination: &str, options: Vec<String>) -> anyhow::Result<MountSpec> {
     if !source.starts_with('/') {
         bail!(CliError::Usage(format!(
-            "named volume {source:?}: only bind mounts of absolute host paths are supported"
+            "invalid host path {source:?}, must be an absolute path"
         )));
     }
     if !destination.starts_with('/') {
@@ -260,11 +367,6 @@ fn parse_volume(text: &str) -> anyhow::Result<MountSpec> {
     if let Err(err) = std::fs::metadata(source) {
         bail!("statfs {source}: {}", io_error_text(&err));
     }
-    let options = options
-        .split(',')
-        .filter(|o| !o.is_empty())
-        .map(str::to_owned)
-        .collect();
     Ok(MountSpec {
         kind: MountKind::Bind,
         source: PathBuf::from(source),
@@ -370,8 +472,12 @@ impl CreateFlags {
                 _ => bail!(CliError::Usage(format!("invalid log option {opt:?}"))),
             }
         }
-        for volume in &self.volume {
-            spec.mounts.push(parse_volume(volume)?);
+        let volumes = self.volume.iter().map(|v| parse_volume(v));
+        for mount in volumes.chain(self.mount.iter().map(|m| parse_mount(m))) {
+            match mount? {
+                UserMount::Path(m) => spec.mounts.push(m),
+                UserMount::Volume(v) => spec.volumes.push(v),
+            }
         }
         spec.mounts.extend(self.tmpfs.iter().map(|t| parse_tmpfs(t)));
         spec.memory = self.memory.as_deref().map(ram_in_bytes).transpose()?;
@@ -471,6 +577,35 @@ mod tests {
         let bare = flags("busybox", &[]).spec(Vec::new()).unwrap();
         assert_eq!(bare.command, None);
         assert_eq!(parse_entrypoint("/bin/true"), ["/bin/true"]);
+    }
+
+    #[test]
+    fn volumes_and_mounts_parse_as_podmans() {
+        let named = |name: Option<&str>, dest: &str, options: &[&str]| {
+            UserMount::Volume(VolumeMount {
+                name: name.map(str::to_owned),
+                destination: dest.to_owned(),
+                options: options.iter().map(|o| o.to_string()).collect(),
+            })
+        };
+        assert_eq!(parse_volume("data:/d:ro").unwrap(), named(Some("data"), "/d", &["ro"]));
+        assert_eq!(parse_volume("/anon").unwrap(), named(None, "/anon", &[]));
+        assert!(matches!(parse_volume("/tmp:/t").unwrap(), UserMount::Path(m) if m.kind == MountKind::Bind));
+        assert!(parse_volume("data:rel").is_err());
+        assert_eq!(
+            parse_mount("type=volume,src=v,dst=/v,ro").unwrap(),
+            named(Some("v"), "/v", &["ro"])
+        );
+        assert_eq!(parse_mount("type=volume,target=/v").unwrap(), named(None, "/v", &[]));
+        let tmpfs = parse_mount("type=tmpfs,destination=/t,tmpfs-size=1m").unwrap();
+        assert!(matches!(tmpfs, UserMount::Path(m) if m.kind == MountKind::Tmpfs && m.options == ["size=1m"]));
+        assert!(
+            matches!(parse_mount("type=bind,src=/tmp,dst=/b").unwrap(), UserMount::Path(m) if m.source == std::path::Path::new("/tmp"))
+        );
+        assert!(parse_mount("type=bind,dst=/b").is_err());
+        assert!(parse_mount("type=volume").is_err());
+        assert!(parse_mount("src=v,dst=/v").is_err());
+        assert!(parse_mount("type=nfs,dst=/v").is_err());
     }
 
     #[test]

@@ -3,28 +3,42 @@
 //! adding one is a new file, a variant of [`Command`] and a line in
 //! [`Command::run`].
 
+pub mod attach;
 pub mod cleanup;
+pub mod commit;
 pub mod completion;
 pub mod container;
+pub mod container_prune;
+pub mod cp;
 pub mod create;
+pub mod diff;
+pub mod exec;
 pub mod exists;
+pub mod export;
 pub mod help;
 pub mod image;
 pub mod image_info;
 pub mod image_io;
 pub mod image_rm;
 pub mod images;
+pub mod info;
 pub mod inspect;
+pub mod inspect_any;
 pub mod kill;
 pub mod logs;
+pub mod mount;
 pub mod pause;
+pub mod port;
 pub mod ps;
+pub mod rename;
 pub mod restart;
 pub mod rm;
 pub mod run;
 pub mod start;
 pub mod stop;
+pub mod system;
 pub mod targets;
+pub mod top;
 pub mod version;
 pub mod volume;
 pub mod wait;
@@ -142,15 +156,86 @@ pub enum Command {
     #[command(override_usage = "corral untag IMAGE [IMAGE...]")]
     Untag(image::UntagArgs),
 
+    /// Display corral system information
+    #[command(override_usage = "corral info [options]")]
+    Info(info::InfoArgs),
+
+    /// Manage corral
+    #[command(override_usage = "corral system [command]")]
+    System(system::SystemArgs),
+
     /// Manage volumes
     #[command(override_usage = "corral volume [command]")]
     Volume(volume::VolumeArgs),
+
+    /// Run a process in a running container
+    #[command(override_usage = "corral exec [options] CONTAINER [COMMAND [ARG...]]")]
+    Exec(exec::ExecArgs),
+
+    /// Attach to a running container
+    #[command(override_usage = "corral attach [options] CONTAINER")]
+    Attach(attach::AttachArgs),
+
+    /// Create new image based on the changed container
+    #[command(override_usage = "corral commit [options] CONTAINER [IMAGE]")]
+    Commit(commit::CommitArgs),
+
+    /// Display the changes to the object's file system
+    #[command(override_usage = "corral diff [options] {CONTAINER}")]
+    Diff(diff::DiffArgs),
+
+    /// Export container's filesystem contents as a tar archive
+    #[command(override_usage = "corral export [options] CONTAINER")]
+    Export(export::ExportArgs),
+
+    /// Display the configuration of object denoted by ID
+    #[command(override_usage = "corral inspect [options] {CONTAINER|IMAGE|POD|NETWORK|VOLUME} [...]")]
+    Inspect(inspect_any::InspectArgs),
+
+    /// Rename an existing container
+    #[command(override_usage = "corral rename CONTAINER NAME")]
+    Rename(rename::RenameArgs),
+
+    /// Display the running processes of a container
+    #[command(override_usage = "corral top [options] CONTAINER [FORMAT-DESCRIPTORS|ARGS...]")]
+    Top(top::TopArgs),
+
+    /// Mount a working container's root filesystem
+    #[command(override_usage = "corral mount [options] [CONTAINER...]")]
+    Mount(mount::MountArgs),
+
+    /// Unmount working container's root filesystem
+    #[command(
+        visible_alias = "umount",
+        override_usage = "corral unmount [options] CONTAINER [CONTAINER...]"
+    )]
+    Unmount(mount::UnmountArgs),
+
+    /// List port mappings or a specific mapping for the container
+    #[command(override_usage = "corral port [options] CONTAINER [PORT]")]
+    Port(port::PortArgs),
+
+    /// Copy files/folders between a container and the local filesystem
+    #[command(override_usage = "corral cp [options] [CONTAINER:]SRC_PATH [CONTAINER:]DEST_PATH")]
+    Cp(cp::CpArgs),
 }
 
 impl Command {
     /// The command's name, as typed.
     pub fn name(&self) -> &'static str {
         match self {
+            Command::Exec(_) => "exec",
+            Command::Attach(_) => "attach",
+            Command::Commit(_) => "commit",
+            Command::Diff(_) => "diff",
+            Command::Export(_) => "export",
+            Command::Inspect(_) => "inspect",
+            Command::Rename(_) => "rename",
+            Command::Top(_) => "top",
+            Command::Mount(_) => "mount",
+            Command::Unmount(_) => "unmount",
+            Command::Port(_) => "port",
+            Command::Cp(_) => "cp",
             Command::Completion(_) => "completion",
             Command::Help(_) => "help",
             Command::Container(_) => "container",
@@ -177,12 +262,26 @@ impl Command {
             Command::Tag(_) => "tag",
             Command::Untag(_) => "untag",
             Command::Volume(_) => "volume",
+            Command::Info(_) => "info",
+            Command::System(_) => "system",
         }
     }
 
     /// Runs the command, writing its output to `out`.
     pub fn run(self, global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Result<()> {
         match self {
+            Command::Exec(args) => exec::run(&args, global, out),
+            Command::Attach(args) => attach::run(&args, global, out),
+            Command::Commit(args) => commit::run(&args, global, out),
+            Command::Diff(args) => diff::run(&args, global, out),
+            Command::Export(args) => export::run(&args, global, out),
+            Command::Inspect(args) => inspect_any::run(&args, global, out),
+            Command::Rename(args) => rename::run(&args, global, out),
+            Command::Top(args) => top::run(&args, global, out),
+            Command::Mount(args) => mount::mount(&args, global, out),
+            Command::Unmount(args) => mount::unmount(&args, global, out),
+            Command::Port(args) => port::run(&args, global, out),
+            Command::Cp(args) => cp::run(&args, global, out),
             Command::Completion(args) => completion::run(&args, global, out),
             Command::Help(args) => help::run(&args, global, out),
             Command::Container(args) => container::run(args, global, out),
@@ -209,6 +308,8 @@ impl Command {
             Command::Tag(args) => image::tag(&args, global, out),
             Command::Untag(args) => image::untag(&args, global, out),
             Command::Volume(args) => volume::run(args, global, out),
+            Command::Info(args) => info::run(&args, global, out),
+            Command::System(args) => system::run(args, global, out),
         }
     }
 }

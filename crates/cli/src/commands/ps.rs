@@ -384,6 +384,32 @@ pub async fn list(runtime: &Runtime) -> anyhow::Result<Vec<(Container, Listed)>>
     Ok(listed)
 }
 
+/// Storage containers the state does not know, as listings show them (podman's
+/// `ps --external`): no command, status `Storage`.
+fn external_listed(runtime: &Runtime) -> anyhow::Result<Vec<Listed>> {
+    let mut listed = Vec::new();
+    for record in runtime.external_containers()? {
+        let mut config = ContainerConfig {
+            id: record.id.clone(),
+            name: record.names.first().cloned().unwrap_or_default(),
+            ..ContainerConfig::default()
+        };
+        if let Ok(created) = DateTime::parse_from_rfc3339(&record.created) {
+            config.created_time = created.with_timezone(&Utc);
+        }
+        config.root_fs.rootfs_image_name = corral_storage::ImageStore::lookup(runtime.storage(), &record.image_id)
+            .ok()
+            .and_then(|image| image.names.first().cloned())
+            .unwrap_or_else(|| record.image_id.clone());
+        config.root_fs.rootfs_image_id = record.image_id;
+        listed.push(Listed {
+            config,
+            state: ContainerState::default(),
+        });
+    }
+    Ok(listed)
+}
+
 pub fn run(args: &PsArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Result<()> {
     if args.last >= 0 && args.latest {
         return Err(CliError::Usage("last and latest are mutually exclusive".into()).into());
@@ -402,10 +428,20 @@ pub fn run(args: &PsArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyhow
     } else if let Ok(last) = usize::try_from(args.last) {
         shown.truncate(last);
     }
+    let external = if args.external {
+        external_listed(&runtime)?
+    } else {
+        Vec::new()
+    };
+    shown.extend(external.iter());
+    let is_external = |id: &str| external.iter().any(|e| e.config.id.starts_with(id));
     let now = Utc::now();
     let format = args.format.as_deref();
     if format.is_some_and(is_json) {
-        let rows: Vec<ListContainer> = shown.iter().map(|l| l.to_json(now)).collect();
+        let mut rows: Vec<ListContainer> = shown.iter().map(|l| l.to_json(now)).collect();
+        for row in rows.iter_mut().filter(|r| is_external(&r.id)) {
+            (row.state, row.status) = ("storage".into(), "Storage".into());
+        }
         let text = to_json_line(&rows, JsonStyle::LIST)?;
         return out.write_all(text.as_bytes()).context("writing the container list");
     }
@@ -420,7 +456,10 @@ pub fn run(args: &PsArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyhow
         }
         return Ok(());
     }
-    let rows: Vec<PsRow> = shown.iter().map(|l| l.to_row(now, args.no_trunc)).collect();
+    let mut rows: Vec<PsRow> = shown.iter().map(|l| l.to_row(now, args.no_trunc)).collect();
+    for row in rows.iter_mut().filter(|r| is_external(&r.id)) {
+        (row.state, row.status) = ("storage".into(), "Storage".into());
+    }
     let headers = Headers::new()
         .with("CreatedHuman", "created")
         .with("ID", "container id")

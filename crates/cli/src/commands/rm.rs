@@ -34,6 +34,10 @@ pub struct RmArgs {
     #[arg(short = 't', long = "time", value_name = "uint")]
     pub time: Option<u32>,
 
+    /// Remove container from storage library
+    #[arg(long)]
+    pub storage: bool,
+
     /// Remove anonymous volumes associated with the container
     #[arg(short = 'v', long)]
     pub volumes: bool,
@@ -71,11 +75,32 @@ async fn remove(container: &Container, options: RemoveOptions) -> anyhow::Result
     Ok(container.remove(options).await?)
 }
 
+/// `rm --storage`: storage containers the state does not know, by ID or name.
+fn remove_storage(runtime: &corral_core::Runtime, args: &RmArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let mut report = Report::new();
+    for name in &args.containers {
+        let result = runtime.remove_storage_container(name).map(|_| ()).map_err(Into::into);
+        report.record(out, name, result)?;
+    }
+    let code = exit_code(report.errors());
+    match report.finish() {
+        Ok(()) => Ok(()),
+        Err(last) => Err(CliError::Exit {
+            code,
+            message: error_text(&last),
+        }
+        .into()),
+    }
+}
+
 pub fn run(args: &RmArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Result<()> {
     if args.time.is_some() && !args.force {
         return Err(CliError::Usage("--force option must be specified to use the --time option".into()).into());
     }
     let runtime = engine::runtime(global)?;
+    if args.storage {
+        return remove_storage(&runtime, args, out);
+    }
     let mut targets = Vec::new();
     let mut report = Report::new();
     if args.all || args.latest || args.containers.is_empty() {
@@ -95,7 +120,11 @@ pub fn run(args: &RmArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyhow
     };
     engine::block_on(async {
         for (name, container) in &targets {
-            let result = remove(container, options).await;
+            let mut result = remove(container, options).await;
+            if result.is_ok() && args.volumes {
+                let volumes = &container.config().root_fs.named_volumes;
+                result = runtime.remove_anonymous_volumes(volumes).await.map_err(Into::into);
+            }
             report.record(out, name, result)?;
         }
         anyhow::Ok(())

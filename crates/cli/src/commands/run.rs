@@ -53,8 +53,15 @@ pub fn run(args: &RunArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyho
     })?;
     let result: anyhow::Result<Option<Attached>> = result;
     let removing = remove && !matches!(result, Ok(None) | Ok(Some(Attached::Detached)));
-    if removing && let Err(err) = engine::block_on(container.remove(force))? {
-        tracing::debug!("removing container {}: {err}", container.id());
+    if removing {
+        let volumes = &container.config().root_fs.named_volumes;
+        let removed = engine::block_on(async {
+            container.remove(force).await?;
+            runtime.remove_anonymous_volumes(volumes).await
+        })?;
+        if let Err(err) = removed {
+            tracing::debug!("removing container {}: {err}", container.id());
+        }
     }
     match result? {
         None => writeln!(out, "{}", container.id()).context("writing the container ID"),

@@ -47,6 +47,10 @@ impl Container {
         if self.config.misc.auto_remove && rec.state.state == ContainerStatus::Exited {
             self.remove_unlocked(&mut rec, RemoveOptions::default()).await?;
             drop(guard);
+            // podman removes an auto-removed container's anonymous volumes with it.
+            self.rt
+                .remove_anonymous_volumes(&self.config.root_fs.named_volumes)
+                .await?;
         }
         Ok(())
     }
@@ -98,6 +102,7 @@ impl Container {
             rec.state.conmon_pid = 0;
         }
         if rec.state.mounted {
+            self.unmount_volumes();
             self.rt.inner.rootfs.unmount(self.id(), false)?;
             rec.state.mounted = false;
             rec.state.mountpoint.clear();

@@ -147,15 +147,25 @@ impl Runtime {
         }
         let id = new_id()?;
         let config = self.build_config(&spec, &image, &id, &name, dependencies)?;
+        let volumes = self.prepare_volumes(&spec, &image)?;
+        let undo_volumes = |err: CoreError| {
+            self.discard_volumes(&volumes.made);
+            err
+        };
 
-        let lock = inner.locks.allocate_lock()?;
+        let lock = inner
+            .locks
+            .allocate_lock()
+            .map_err(CoreError::from)
+            .map_err(undo_volumes)?;
         let mut config = config;
         config.lock_id = lock.id();
+        config.root_fs.named_volumes = volumes.mounts.clone();
         let undo_lock = |err: CoreError| {
             if let Err(e) = lock.free() {
                 tracing::warn!("freeing lock {} after a failed create: {e}", lock.id());
             }
-            err
+            undo_volumes(err)
         };
         inner.rootfs.create(&id, &image.id, &name).map_err(undo_lock)?;
         let undo_fs = |err: CoreError| {

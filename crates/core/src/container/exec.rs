@@ -28,6 +28,8 @@ pub struct ExecRequest {
     pub user: Option<String>,
     /// Connect the caller's stdin.
     pub attach_stdin: bool,
+    /// Every capability this process may hand on, as `--privileged` gives a container.
+    pub privileged: bool,
 }
 
 impl Container {
@@ -35,56 +37,8 @@ impl Container {
     /// returns its exit code (126/127 when it cannot be run or found, as podman).
     /// The session is recorded in the container's state while it runs.
     pub async fn exec(&self, request: &ExecRequest, streams: AttachStreams<'_>, options: AttachOptions) -> Result<i32> {
-        let session_id = new_id()?;
-        let (opts, handle) = {
-            let (_guard, mut rec) = self.lock_and_sync().await?;
-            if rec.state.state != ContainerStatus::Running {
-                return Err(self.invalid(format!(
-                    "can only exec into running containers: it is {}",
-                    rec.state.state
-                )));
-            }
-            let exec_user = match &request.user {
-                Some(u) => {
-                    let r = user::resolve(&PathBuf::from(&rec.state.mountpoint), u, &[])?;
-                    Some(ExecUser {
-                        uid: r.uid,
-                        gid: r.gid,
-                        additional_gids: r.additional_gids,
-                    })
-                }
-                None => None,
-            };
-            let session = ExecSession {
-                id: session_id.clone(),
-                container_id: self.id().to_string(),
-                state: ExecStatus::Created,
-                config: ExecConfig {
-                    command: request.command.clone(),
-                    environment: request.env.clone(),
-                    terminal: request.terminal,
-                    attach_stdin: request.attach_stdin,
-                    attach_stdout: true,
-                    attach_stderr: true,
-                    user: request.user.clone().unwrap_or_default(),
-                    workdir: request.workdir.clone().unwrap_or_default(),
-                    ..Default::default()
-                },
-                ..Default::default()
-            };
-            self.rt.inner.state.add_exec_session(self.id(), &session)?;
-            rec.state.exec_sessions.insert(session_id.clone(), session);
-            self.save(&rec)?;
-            let opts = ExecOptions {
-                command: request.command.clone(),
-                env: request.env.clone(),
-                terminal: request.terminal,
-                cwd: request.workdir.clone(),
-                user: exec_user,
-                ..Default::default()
-            };
-            (opts, self.handle())
-        };
+        let (session_id, opts) = self.register_exec_session(request).await?;
+        let handle = self.handle();
         let oci = self.oci();
         let outcome = async {
             let session = oci
@@ -109,7 +63,65 @@ impl Container {
         outcome
     }
 
-    async fn set_exec_session(&self, id: &str, change: impl FnOnce(&mut ExecSession)) -> Result<()> {
+    /// Records a new exec session for `request` in the running container's state
+    /// and returns its ID with the options to run it.
+    pub(super) async fn register_exec_session(&self, request: &ExecRequest) -> Result<(String, ExecOptions)> {
+        let session_id = new_id()?;
+        let (_guard, mut rec) = self.lock_and_sync().await?;
+        if rec.state.state != ContainerStatus::Running {
+            return Err(self.invalid(format!(
+                "can only exec into running containers: it is {}",
+                rec.state.state
+            )));
+        }
+        let exec_user = match &request.user {
+            Some(u) => {
+                let r = user::resolve(&PathBuf::from(&rec.state.mountpoint), u, &[])?;
+                Some(ExecUser {
+                    uid: r.uid,
+                    gid: r.gid,
+                    additional_gids: r.additional_gids,
+                })
+            }
+            None => None,
+        };
+        let session = ExecSession {
+            id: session_id.clone(),
+            container_id: self.id().to_string(),
+            state: ExecStatus::Created,
+            config: ExecConfig {
+                command: request.command.clone(),
+                environment: request.env.clone(),
+                terminal: request.terminal,
+                attach_stdin: request.attach_stdin,
+                attach_stdout: true,
+                attach_stderr: true,
+                user: request.user.clone().unwrap_or_default(),
+                workdir: request.workdir.clone().unwrap_or_default(),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        self.rt.inner.state.add_exec_session(self.id(), &session)?;
+        rec.state.exec_sessions.insert(session_id.clone(), session);
+        self.save(&rec)?;
+        let opts = ExecOptions {
+            command: request.command.clone(),
+            env: request.env.clone(),
+            terminal: request.terminal,
+            cwd: request.workdir.clone(),
+            user: exec_user,
+            capabilities: if request.privileged {
+                Some(crate::spec::caps::bounding_set(true, &[], &[])?)
+            } else {
+                None
+            },
+            ..Default::default()
+        };
+        Ok((session_id, opts))
+    }
+
+    pub(super) async fn set_exec_session(&self, id: &str, change: impl FnOnce(&mut ExecSession)) -> Result<()> {
         let (_guard, mut rec) = self.lock_and_sync().await?;
         if let Some(s) = rec.state.exec_sessions.get_mut(id) {
             change(s);

@@ -45,6 +45,15 @@ impl Container {
         }
         if !rec.state.mounted {
             let mountpoint = self.rt.inner.rootfs.mount(self.id())?;
+            if let Err(e) = self.mount_volumes(&mountpoint) {
+                if let Err(undo) = self.rt.inner.rootfs.unmount(self.id(), false) {
+                    tracing::warn!(
+                        "unmounting container {} after failing to mount its volumes: {undo}",
+                        self.id()
+                    );
+                }
+                return Err(e);
+            }
             rec.state.mounted = true;
             rec.state.mountpoint = mountpoint.display().to_string();
             self.save(rec)?;
@@ -78,7 +87,11 @@ impl Container {
             .spec
             .as_ref()
             .ok_or_else(|| CoreError::Internal(format!("container {} has no OCI spec", self.id())))?;
-        let spec = spec::finalize(base, &rootfs, &resolved, &binds)?;
+        let mut spec = spec::finalize(base, &rootfs, &resolved, &binds)?;
+        let volume_binds = self.volume_binds()?;
+        if let Some(mounts) = spec["mounts"].as_array_mut() {
+            mounts.extend(volume_binds);
+        }
         let config_path = bundle.join("config.json");
         let bytes = serde_json::to_vec_pretty(&spec).map_err(|source| CoreError::Json {
             what: "encoding the OCI spec",

@@ -7,6 +7,8 @@ mod attach;
 mod cleanup;
 mod create;
 mod exec;
+mod exec_detached;
+mod filesystem;
 mod follow;
 mod init;
 mod inspect;
@@ -14,6 +16,7 @@ mod rename;
 mod start;
 mod stop;
 mod top;
+mod volumes;
 mod wait;
 
 use std::path::PathBuf;
