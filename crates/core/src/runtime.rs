@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use corral_define::{ContainerConfig, DbConfig, HasKind};
+use corral_define::{ContainerConfig, ContainerState, ContainerStatus, DbConfig, ErrorKind, HasKind};
 use corral_lock::{FileLockManager, LockError, LockManager};
 use corral_oci::{OciRuntime, RuntimeConfig};
 use corral_state::{InMemoryState, SledState, SqliteState, State};
@@ -224,6 +224,36 @@ impl Runtime {
             .into_iter()
             .map(|rec| Container::new(self.clone(), rec.config))
             .collect()
+    }
+
+    /// Every container with its state, read in one pass. Only a container whose
+    /// process may have ended behind the store's back (created, running, paused,
+    /// stopping) is locked and synced with conmon's exit file; any other status
+    /// changes only through a corral command, which saves what it changes. A
+    /// container removed meanwhile is left out.
+    pub async fn get_containers_with_state(&self) -> Result<Vec<(Container, ContainerState)>> {
+        let mut listed = Vec::new();
+        for rec in self.inner.state.all_containers(true)? {
+            let may_have_exited = matches!(
+                rec.state.state,
+                ContainerStatus::Created
+                    | ContainerStatus::Running
+                    | ContainerStatus::Paused
+                    | ContainerStatus::Stopping
+            );
+            let container = Container::new(self.clone(), rec.config)?;
+            let state = if may_have_exited {
+                match container.state().await {
+                    Ok(state) => state,
+                    Err(e) if e.kind() == ErrorKind::NoSuchContainer => continue,
+                    Err(e) => return Err(e),
+                }
+            } else {
+                rec.state
+            };
+            listed.push((container, state));
+        }
+        Ok(listed)
     }
 
     /// The most recently created container (`--latest`).

@@ -372,11 +372,7 @@ impl Filters {
 /// Every container with its state brought up to date, newest first.
 pub async fn list(runtime: &Runtime) -> anyhow::Result<Vec<(Container, Listed)>> {
     let mut listed = Vec::new();
-    for container in runtime.get_containers()? {
-        // A container removed meanwhile (its exit command ran) is simply not listed.
-        let Ok(state) = container.state().await else {
-            continue;
-        };
+    for (container, state) in runtime.get_containers_with_state().await? {
         let config = container.config().clone();
         listed.push((container, Listed { config, state }));
     }

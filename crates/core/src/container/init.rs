@@ -87,7 +87,9 @@ impl Container {
             .spec
             .as_ref()
             .ok_or_else(|| CoreError::Internal(format!("container {} has no OCI spec", self.id())))?;
-        let mut spec = spec::finalize(base, &rootfs, &resolved, &binds)?;
+        let seccomp_profile =
+            Some(Path::new(&self.config.security.seccomp_profile_path)).filter(|p| !p.as_os_str().is_empty());
+        let mut spec = spec::finalize(base, &rootfs, &resolved, &binds, seccomp_profile)?;
         let volume_binds = self.volume_binds()?;
         if let Some(mounts) = spec["mounts"].as_array_mut() {
             mounts.extend(volume_binds);

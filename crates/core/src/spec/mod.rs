@@ -270,8 +270,10 @@ pub(crate) fn base(input: &SpecInput) -> Result<Value> {
     if let Some(path) = &input.cgroups_path {
         linux.insert("cgroupsPath".into(), json!(path));
     }
+    // The profile (tens of kB of JSON) is checked here, so a bad one fails
+    // `create`, but added only by `finalize`: every listing decodes the base spec.
     if let Some(profile) = &input.seccomp_profile {
-        linux.insert("seccomp".into(), seccomp::load(profile, &bounding)?);
+        seccomp::load(profile, &bounding)?;
     }
 
     Ok(json!({
@@ -302,9 +304,23 @@ pub(crate) struct FileBind {
 }
 
 /// The spec given to the runtime: the base with the root filesystem, the resolved
-/// user, `HOME`, and the generated files mounted (unless the user mounted something there).
-pub(crate) fn finalize(base: &Value, rootfs: &Path, user: &user::ResolvedUser, binds: &[FileBind]) -> Result<Value> {
+/// user, `HOME`, the generated files mounted (unless the user mounted something
+/// there), and the seccomp profile for the process's bounding capabilities.
+pub(crate) fn finalize(
+    base: &Value,
+    rootfs: &Path,
+    user: &user::ResolvedUser,
+    binds: &[FileBind],
+    seccomp_profile: Option<&Path>,
+) -> Result<Value> {
     let mut spec = base.clone();
+    if let Some(profile) = seccomp_profile {
+        let bounding: Vec<String> = spec["process"]["capabilities"]["bounding"]
+            .as_array()
+            .map(|caps| caps.iter().filter_map(|c| c.as_str().map(String::from)).collect())
+            .unwrap_or_default();
+        spec["linux"]["seccomp"] = seccomp::load(profile, &bounding)?;
+    }
     spec["root"]["path"] = json!(rootfs);
     spec["process"]["user"] = json!({"uid": user.uid, "gid": user.gid, "additionalGids": user.additional_gids});
     let env = spec["process"]["env"]
@@ -459,7 +475,7 @@ mod tests {
             destination: "/etc/hosts".into(),
             source: "/b/hosts".into(),
         }];
-        let out = finalize(&spec, Path::new("/merged"), &user, &binds).unwrap();
+        let out = finalize(&spec, Path::new("/merged"), &user, &binds, None).unwrap();
         assert_eq!(out["root"]["path"], "/merged");
         assert_eq!(out["process"]["user"]["uid"], 1000);
         assert!(
