@@ -4,163 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::Command as StdCommand;
+mod common;
+
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
-use corral_cli::cli::GlobalOptions;
-use corral_storage::ImageStore;
-use corral_storage::archive::{Compression, ImageBuilder, LayerBuilder, write_docker_archive};
-use corral_storage::spec::{ContainerSettings, ImageConfig, host_architecture};
-
-const IMAGE: &str = "localhost/busybox:latest";
-const BUSYBOX: &str = "/usr/bin/busybox";
-
-/// The busybox test image (as `cargo xtask test-image` builds it) as a docker archive.
-fn write_image(path: &Path) {
-    let mut layer = LayerBuilder::new();
-    for (dir, mode) in [
-        ("bin", 0o755),
-        ("usr", 0o755),
-        ("usr/bin", 0o755),
-        ("usr/sbin", 0o755),
-        ("sbin", 0o755),
-        ("etc", 0o755),
-        ("dev", 0o755),
-        ("proc", 0o555),
-        ("sys", 0o555),
-        ("run", 0o755),
-        ("tmp", 0o1777),
-        ("root", 0o700),
-    ] {
-        layer.dir(dir, mode);
-    }
-    layer.file(
-        "bin/busybox",
-        0o755,
-        std::fs::read(BUSYBOX).expect("busybox-static is installed"),
-    );
-    let list = StdCommand::new(BUSYBOX).arg("--list-full").output().unwrap();
-    let mut applets: Vec<String> = String::from_utf8(list.stdout)
-        .unwrap()
-        .lines()
-        .map(|a| a.trim().trim_start_matches('/').to_owned())
-        .filter(|a| !a.is_empty() && a != "bin/busybox")
-        .collect();
-    applets.sort();
-    applets.dedup();
-    for applet in &applets {
-        layer.symlink(applet, "/bin/busybox");
-    }
-    layer
-        .file("etc/passwd", 0o644, "root:x:0:0:root:/root:/bin/sh\n")
-        .file("etc/group", 0o644, "root:x:0:\n");
-    let config = ImageConfig {
-        architecture: host_architecture().into(),
-        os: "linux".into(),
-        config: Some(ContainerSettings {
-            env: Some(vec!["PATH=/usr/sbin:/usr/bin:/sbin:/bin".into()]),
-            cmd: Some(vec!["sh".into()]),
-            working_dir: Some("/".into()),
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-    let (image, blobs) = ImageBuilder::new(config)
-        .name(IMAGE)
-        .unwrap()
-        .layer(&layer.to_tar().unwrap(), Compression::Gzip)
-        .unwrap()
-        .build()
-        .unwrap();
-    write_docker_archive(std::fs::File::create(path).unwrap(), &[image], &blobs).unwrap();
-}
-
-/// A root and runroot of their own with the image loaded; dropping it
-/// removes every container (`rm -af`), whatever survived that, and the dirs.
-struct Env {
-    root: PathBuf,
-    runroot: PathBuf,
-    // Last, so the directory outlives the cleanup above it.
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    fn new() -> Env {
-        let dir = tempfile::Builder::new().prefix("corral-cli-").tempdir().unwrap();
-        let root = dir.path().join("root");
-        let runroot = dir.path().join("run");
-        let archive = dir.path().join("busybox.tar");
-        write_image(&archive);
-        let global = GlobalOptions {
-            root: Some(root.clone()),
-            runroot: Some(runroot.clone()),
-            ..GlobalOptions::default()
-        };
-        let runtime = corral_cli::engine::runtime(&global).unwrap();
-        runtime.storage().load(&archive, None).unwrap();
-        Env { root, runroot, dir }
-    }
-
-    fn corral(&self) -> Command {
-        let mut cmd = Command::cargo_bin("corral").unwrap();
-        cmd.arg("--root").arg(&self.root).arg("--runroot").arg(&self.runroot);
-        cmd.timeout(Duration::from_secs(60));
-        cmd
-    }
-
-    /// Runs `args`, returning exit code, stdout and stderr.
-    fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let output = self.corral().args(args).output().unwrap();
-        (
-            output.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&output.stdout).into_owned(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
-        )
-    }
-
-    /// Runs `args`, which must succeed; returns stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let (code, stdout, stderr) = self.run(args);
-        assert_eq!(code, 0, "corral {args:?} failed: {stderr}");
-        stdout
-    }
-}
-
-fn quiet(cmd: &mut StdCommand) {
-    let _ = cmd
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status();
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        let _ = self.corral().args(["rm", "-af", "-t", "0"]).output();
-        if let Ok(entries) = std::fs::read_dir(self.runroot.join("containers")) {
-            for entry in entries.flatten() {
-                let id = entry.file_name().to_string_lossy().into_owned();
-                if let Ok(pid) = std::fs::read_to_string(entry.path().join("userdata/conmon.pid")) {
-                    quiet(StdCommand::new("kill").args(["-9", pid.trim()]));
-                }
-                quiet(StdCommand::new("crun").args(["delete", "--force", &id]));
-            }
-        }
-        let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-        let dir = self.dir.path().to_string_lossy().into_owned();
-        let mut points: Vec<&str> = mounts
-            .lines()
-            .filter_map(|l| l.split(' ').nth(4))
-            .filter(|p| p.starts_with(&dir))
-            .collect();
-        points.sort_by_key(|p| std::cmp::Reverse(p.len()));
-        for point in points {
-            quiet(StdCommand::new("umount").args(["-l", point]));
-        }
-    }
-}
+use common::{Env, IMAGE, TestImage};
 
 /// A name no other test uses.
 fn unique(prefix: &str) -> String {
@@ -176,7 +25,7 @@ fn sleeper(env: &Env, name: &str) -> String {
 
 #[test]
 fn exec_runs_in_the_container_with_podmans_exit_codes() {
-    let env = Env::new();
+    let env = Env::new(TestImage::Plain);
     let name = unique("exec");
     sleeper(&env, &name);
     let (code, stdout, stderr) = env.run(&["exec", &name, "sh", "-c", "echo out; echo err >&2; exit 3"]);
@@ -254,7 +103,7 @@ fn exec_runs_in_the_container_with_podmans_exit_codes() {
 
 #[test]
 fn attach_streams_until_the_container_exits_with_its_code() {
-    let env = Env::new();
+    let env = Env::new(TestImage::Plain);
     let name = unique("attach");
     env.ok(&[
         "run",
@@ -309,7 +158,7 @@ fn attach_streams_until_the_container_exits_with_its_code() {
 
 #[test]
 fn rename_top_and_prune() {
-    let env = Env::new();
+    let env = Env::new(TestImage::Plain);
     let old = unique("old");
     let new = unique("new");
     let id = sleeper(&env, &old);
@@ -353,7 +202,7 @@ fn rename_top_and_prune() {
 
 #[test]
 fn inspect_finds_containers_images_and_volumes() {
-    let env = Env::new();
+    let env = Env::new(TestImage::Plain);
     let name = unique("insp");
     let id = env
         .ok(&["create", "--name", &name, "busybox", "true"])
@@ -381,7 +230,7 @@ fn inspect_finds_containers_images_and_volumes() {
 
 #[test]
 fn diff_export_commit_and_mount() {
-    let env = Env::new();
+    let env = Env::new(TestImage::Plain);
     let name = unique("fs");
     env.ok(&[
         "run",
@@ -474,7 +323,7 @@ fn diff_export_commit_and_mount() {
 
 #[test]
 fn port_lists_nothing_without_published_ports() {
-    let env = Env::new();
+    let env = Env::new(TestImage::Plain);
     let name = unique("port");
     sleeper(&env, &name);
     assert_eq!(env.ok(&["port", &name]), "");
@@ -486,7 +335,7 @@ fn port_lists_nothing_without_published_ports() {
 
 #[test]
 fn cp_both_ways_stays_inside_the_container() {
-    let env = Env::new();
+    let env = Env::new(TestImage::Plain);
     let name = unique("cp");
     env.ok(&[
         "run",
