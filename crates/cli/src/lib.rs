@@ -63,6 +63,7 @@ pub mod engine;
 pub mod error;
 pub mod format;
 mod logging;
+pub mod progress;
 
 use std::ffi::OsString;
 use std::io::Write;

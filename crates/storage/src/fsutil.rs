@@ -120,3 +120,59 @@ impl Drop for TempDirGuard {
         }
     }
 }
+
+/// A reader that reports how many bytes went through it so far, for a progress bar.
+pub(crate) struct ProgressReader<'a, R> {
+    inner: R,
+    read: u64,
+    progress: &'a dyn Fn(u64),
+}
+
+impl<'a, R> ProgressReader<'a, R> {
+    pub(crate) fn new(inner: R, progress: &'a dyn Fn(u64)) -> Self {
+        ProgressReader {
+            inner,
+            read: 0,
+            progress,
+        }
+    }
+}
+
+impl<R: Read> Read for ProgressReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        (self.progress)(self.read);
+        Ok(n)
+    }
+}
+
+/// A writer that reports how many bytes went through it so far, for a progress bar.
+pub(crate) struct ProgressWriter<'a, W> {
+    pub(crate) inner: W,
+    written: u64,
+    progress: &'a dyn Fn(u64),
+}
+
+impl<'a, W> ProgressWriter<'a, W> {
+    pub(crate) fn new(inner: W, progress: &'a dyn Fn(u64)) -> Self {
+        ProgressWriter {
+            inner,
+            written: 0,
+            progress,
+        }
+    }
+}
+
+impl<W: Write> Write for ProgressWriter<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.written += n as u64;
+        (self.progress)(self.written);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}

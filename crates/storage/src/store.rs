@@ -28,7 +28,7 @@ use crate::archive::{
 use crate::blob::BlobStore;
 use crate::digest::Digest;
 use crate::error::{Result, StorageError};
-use crate::fsutil::{self, TempDirGuard};
+use crate::fsutil::{self, ProgressWriter, TempDirGuard};
 use crate::image::{
     HistoryEntry, ImageInspect, ImageLayer, ImageRecord, ImageStore, ImageSummary, ImageTree, MatchedBy, RemoveOptions,
     RemoveReport, history_entries, inspect_image, lookup, summarize_image, tree_of,
@@ -595,13 +595,27 @@ impl LayerStore for Store {
     }
 }
 
-impl ImageStore for Store {
-    fn load(&self, source: &Path, format: Option<ArchiveFormat>) -> Result<Vec<String>> {
-        let plan = plan_import(source, format, &self.tmp_dir(), &self.blobs)?;
+impl Store {
+    /// [`ImageStore::load`], calling `progress` with the bytes of an archive
+    /// read so far (an OCI layout directory reports nothing).
+    pub fn load_with_progress(
+        &self,
+        source: &Path,
+        format: Option<ArchiveFormat>,
+        progress: &dyn Fn(u64),
+    ) -> Result<Vec<String>> {
+        let plan = plan_import(source, format, &self.tmp_dir(), &self.blobs, progress)?;
         self.commit(&plan)
     }
 
-    fn save(&self, references: &[&str], format: ArchiveFormat, dest: &Path) -> Result<()> {
+    /// [`ImageStore::save`], calling `progress` with the bytes written so far.
+    pub fn save_with_progress(
+        &self,
+        references: &[&str],
+        format: ArchiveFormat,
+        dest: &Path,
+        progress: &dyn Fn(u64),
+    ) -> Result<()> {
         let images = self.export_images(references)?;
         if format == ArchiveFormat::OciDir {
             return archive::write_oci_dir(dest, &images, &self.blobs);
@@ -613,12 +627,13 @@ impl ImageStore for Store {
         let tmp = dir.join(fsutil::unique_name(".corral-save"));
         let result = (|| {
             let file = File::create(&tmp).map_err(|e| StorageError::io("creating", &tmp, e))?;
-            let w = BufWriter::with_capacity(256 * 1024, file);
+            let w = ProgressWriter::new(BufWriter::with_capacity(256 * 1024, file), progress);
             let w = match format {
                 ArchiveFormat::DockerArchive => archive::write_docker_archive(w, &images, &self.blobs)?,
                 _ => archive::write_oci_archive(w, &images, &self.blobs)?,
             };
             let file = w
+                .inner
                 .into_inner()
                 .map_err(|e| StorageError::io("writing", &tmp, e.into_error()))?;
             file.sync_all().map_err(|e| StorageError::io("syncing", &tmp, e))?;
@@ -628,6 +643,16 @@ impl ImageStore for Store {
             let _ = fs::remove_file(&tmp);
         }
         result
+    }
+}
+
+impl ImageStore for Store {
+    fn load(&self, source: &Path, format: Option<ArchiveFormat>) -> Result<Vec<String>> {
+        self.load_with_progress(source, format, &|_| {})
+    }
+
+    fn save(&self, references: &[&str], format: ArchiveFormat, dest: &Path) -> Result<()> {
+        self.save_with_progress(references, format, dest, &|_| {})
     }
 
     fn list(&self) -> Result<Vec<ImageRecord>> {

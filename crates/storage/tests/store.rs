@@ -357,6 +357,31 @@ fn failed_loads_leave_nothing_behind() {
     assert_eq!(store.list().unwrap().len(), 1);
 }
 
+/// Load and save report the bytes read and written, rising to the archive's size.
+#[test]
+fn load_and_save_report_progress() {
+    use std::sync::Mutex;
+    let t = tempfile::tempdir().unwrap();
+    let store = open(t.path());
+    let (a, blobs) = image("a", "A", Compression::Gzip);
+    let src = t.path().join("a.tar");
+    write(ArchiveFormat::DockerArchive, &src, &[a], &blobs);
+    let seen = Mutex::new(Vec::new());
+    let record = |n: u64| seen.lock().unwrap().push(n);
+    store.load_with_progress(&src, None, &record).unwrap();
+    let reads = std::mem::take(&mut *seen.lock().unwrap());
+    assert!(reads.windows(2).all(|w| w[0] <= w[1]), "{reads:?}");
+    assert_eq!(reads.last().copied(), Some(fs::metadata(&src).unwrap().len()));
+
+    let dest = t.path().join("saved.tar");
+    store
+        .save_with_progress(&["a"], ArchiveFormat::OciArchive, &dest, &record)
+        .unwrap();
+    let writes = seen.into_inner().unwrap();
+    assert!(writes.windows(2).all(|w| w[0] <= w[1]), "{writes:?}");
+    assert_eq!(writes.last().copied(), Some(fs::metadata(&dest).unwrap().len()));
+}
+
 #[test]
 fn reload_skips_existing_layers() {
     let t = tempfile::tempdir().unwrap();

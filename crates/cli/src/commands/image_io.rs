@@ -11,6 +11,7 @@ use corral_storage::{ArchiveFormat, ImageStore, ImportOptions};
 use crate::cli::GlobalOptions;
 use crate::engine;
 use crate::error::CliError;
+use crate::progress::ByteProgress;
 
 /// The formats `save --format` takes, as podman lists them.
 const SAVE_FORMATS: [&str; 4] = ["oci-dir", "oci-archive", "docker-dir", "docker-archive"];
@@ -138,7 +139,10 @@ pub fn load(args: &LoadArgs, global: &GlobalOptions, out: &mut dyn Write) -> any
     };
     let runtime = engine::runtime(global)?;
     let store = runtime.storage();
-    let ids = store.load(input, None)?;
+    let size = std::fs::metadata(input).map(|m| m.len()).ok();
+    let progress = ByteProgress::new("Loading image archive", size);
+    let ids = store.load_with_progress(input, None, &|n| progress.update(n))?;
+    drop(progress);
     let mut names = Vec::new();
     for id in &ids {
         let image = store.lookup(id)?;
@@ -187,7 +191,10 @@ pub fn save(args: &SaveArgs, global: &GlobalOptions, out: &mut dyn Write) -> any
                 ));
             }
             let runtime = engine::runtime(global)?;
-            runtime.storage().save(&references, format, path)?;
+            let progress = ByteProgress::new("Writing image archive", None);
+            runtime
+                .storage()
+                .save_with_progress(&references, format, path, &|n| progress.update(n))?;
         }
         None => {
             if std::io::stdout().is_terminal() {
@@ -198,7 +205,11 @@ pub fn save(args: &SaveArgs, global: &GlobalOptions, out: &mut dyn Write) -> any
             }
             let runtime = engine::runtime(global)?;
             let temp = TempFile::new_in(&std::env::temp_dir(), "save");
-            runtime.storage().save(&references, format, &temp.path)?;
+            let progress = ByteProgress::new("Writing image archive", None);
+            runtime
+                .storage()
+                .save_with_progress(&references, format, &temp.path, &|n| progress.update(n))?;
+            drop(progress);
             let mut file = File::open(&temp.path).with_context(|| format!("opening {}", temp.path.display()))?;
             std::io::copy(&mut file, out).context("writing the archive to stdout")?;
         }

@@ -6,6 +6,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufReader, BufWriter, Read};
+
+use crate::fsutil::ProgressReader;
 use std::path::{Path, PathBuf};
 
 use super::{ArchiveFormat, Compression, decompress};
@@ -179,8 +181,9 @@ struct TarSource {
 }
 
 impl TarSource {
-    fn read(path: &Path, staging: &Path, store: &BlobStore) -> Result<Self> {
+    fn read(path: &Path, staging: &Path, store: &BlobStore, progress: &dyn Fn(u64)) -> Result<Self> {
         let file = File::open(path).map_err(|e| StorageError::io("opening archive", path, e))?;
+        let file = ProgressReader::new(file, progress);
         let (_, reader) = decompress(BufReader::with_capacity(256 * 1024, file))?;
         let mut archive = tar::Archive::new(reader);
         let mut files = HashMap::new();
@@ -276,6 +279,7 @@ pub(crate) fn plan_import(
     format: Option<ArchiveFormat>,
     tmp: &Path,
     store: &BlobStore,
+    progress: &dyn Fn(u64),
 ) -> Result<ImportPlan> {
     let staging = TempDirGuard::create_in(tmp, "import")?;
     let (images, staged) = if source.is_dir() || format == Some(ArchiveFormat::OciDir) {
@@ -287,7 +291,7 @@ pub(crate) fn plan_import(
         };
         plan_oci(&mut src)?
     } else {
-        let mut src = TarSource::read(source, staging.path(), store)?;
+        let mut src = TarSource::read(source, staging.path(), store, progress)?;
         let docker = match format {
             Some(ArchiveFormat::DockerArchive) => true,
             Some(_) => false,
