@@ -450,3 +450,59 @@ fn cp_both_ways_stays_inside_the_container() {
     assert_eq!(std::fs::read_to_string(&after).unwrap(), "from host\n");
     assert_eq!(env.ok(&["mount"]), "", "cp leaves no mount behind");
 }
+
+/// A user at a real terminal: `attach` through a pseudo-terminal (made by
+/// `script`), typing a command, then the default detach keys ctrl-p,ctrl-q,
+/// which leave the container running.
+#[test]
+fn attach_through_a_terminal_detaches_with_the_keys() {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let env = Env::new(TestImage::Plain);
+    let name = unique("tty");
+    env.ok(&["run", "-d", "-i", "-t", "--name", &name, IMAGE, "sh"]);
+    let corral = assert_cmd::cargo::cargo_bin("corral");
+    let attach = format!(
+        "{} --root {} --runroot {} attach {name}",
+        corral.display(),
+        env.root.display(),
+        env.runroot.display()
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qfec", &attach, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    stdin.write_all(b"echo pty-$((40+2))\n").unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    stdin.write_all(b"\x10\x11").unwrap();
+    stdin.flush().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("attach did not detach");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    drop(stdin);
+    let output = child.wait_with_output().unwrap();
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        status.success(),
+        "{status}: {shown} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(shown.contains("pty-42"), "{shown}");
+    assert_eq!(
+        env.ok(&["inspect", "--format", "{{.State.Status}}", &name]),
+        "running\n"
+    );
+}
