@@ -29,8 +29,9 @@ pub fn run() -> Result<()> {
         runroot: scratch.path().join("run"),
     };
     let result = demo.script(&image);
-    // Whatever happened, leave no container behind.
+    // Whatever happened, leave no container or volume behind.
     let _ = demo.corral(&["rm", "--all", "--force", "--time", "0"]);
+    let _ = demo.corral(&["volume", "rm", "--all", "--force"]);
     result
 }
 
@@ -68,9 +69,24 @@ impl Demo {
         ])?;
         self.show(&["ps", "--all"])?;
         self.show(&["logs", "counter"])?;
+        self.show(&["exec", "counter", "sh", "-c", "echo hello from exec in $(hostname)"])?;
+        self.show(&["inspect", "--format", "{{.Name}} is {{.State.Status}}", "counter"])?;
+        self.show(&[
+            "run",
+            "--rm",
+            "-v",
+            "notes:/data",
+            "busybox",
+            "sh",
+            "-c",
+            "echo kept > /data/f",
+        ])?;
+        self.show(&["run", "--rm", "-v", "notes:/data", "busybox", "cat", "/data/f"])?;
+        self.show(&["volume", "ls"])?;
         self.show(&["stop", "--time", "0", "counter"])?;
         self.show(&["ps", "--all", "--format", "{{.Names}} {{.Status}}"])?;
         self.show(&["rm", "counter", "fails"])?;
+        self.show(&["volume", "rm", "notes"])?;
         self.show(&["ps", "--all"])?;
         Ok(())
     }
