@@ -219,29 +219,12 @@ impl ImageBuilder {
     pub fn build(mut self) -> Result<(ExportImage, MemoryBlobs)> {
         let config = spec::to_json(&self.config, "image config")?;
         let config_digest = self.blobs.insert(config.clone());
-        let manifest = Manifest {
-            schema_version: 2,
-            media_type: Some(spec::MEDIA_TYPE_OCI_MANIFEST.to_string()),
-            config: Descriptor {
-                media_type: spec::MEDIA_TYPE_OCI_CONFIG.to_string(),
-                digest: config_digest.clone(),
-                size: config.len() as u64,
-                platform: None,
-                annotations: BTreeMap::new(),
-            },
-            layers: self
-                .layers
-                .iter()
-                .map(|l| Descriptor {
-                    media_type: l.media_type.clone(),
-                    digest: l.blob.clone(),
-                    size: l.size,
-                    platform: None,
-                    annotations: BTreeMap::new(),
-                })
-                .collect(),
-            annotations: BTreeMap::new(),
-        };
+        let layers = self
+            .layers
+            .iter()
+            .map(|l| Descriptor::new(l.media_type.clone(), l.blob.clone(), l.size))
+            .collect();
+        let manifest = Manifest::oci(config_digest.clone(), config.len() as u64, layers);
         let manifest = spec::to_json(&manifest, "manifest")?;
         let manifest_digest = self.blobs.insert(manifest.clone());
         Ok((

@@ -496,13 +496,7 @@ fn plan_docker(src: &mut dyn Source, store: &BlobStore) -> Result<Planned> {
                 Compression::Zstd => spec::MEDIA_TYPE_OCI_LAYER_ZSTD,
             };
             staged_map.insert(s.digest.clone(), s.path.clone());
-            descs.push(spec::Descriptor {
-                media_type: media_type.to_string(),
-                digest: s.digest.clone(),
-                size: s.size,
-                platform: None,
-                annotations: BTreeMap::new(),
-            });
+            descs.push(spec::Descriptor::new(media_type, s.digest.clone(), s.size));
             layers.push(PlannedLayer {
                 blob: s.digest,
                 media_type: media_type.to_string(),
@@ -513,13 +507,11 @@ fn plan_docker(src: &mut dyn Source, store: &BlobStore) -> Result<Planned> {
         let manifest = Manifest {
             schema_version: 2,
             media_type: Some(spec::MEDIA_TYPE_DOCKER_MANIFEST.to_string()),
-            config: spec::Descriptor {
-                media_type: spec::MEDIA_TYPE_DOCKER_CONFIG.to_string(),
-                digest: config_staged.digest.clone(),
-                size: config_staged.size,
-                platform: None,
-                annotations: BTreeMap::new(),
-            },
+            config: spec::Descriptor::new(
+                spec::MEDIA_TYPE_DOCKER_CONFIG,
+                config_staged.digest.clone(),
+                config_staged.size,
+            ),
             layers: descs,
             annotations: BTreeMap::new(),
         };

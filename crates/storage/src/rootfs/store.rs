@@ -5,7 +5,6 @@
 //! lock. Both are flocks on their own open file, so no function here takes a lock its
 //! caller already holds.
 
-use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -215,28 +214,11 @@ impl Store {
         };
         let config_bytes = spec::to_json(&config, "image config")?;
         let config_digest = Digest::of_bytes(&config_bytes);
-        let manifest = Manifest {
-            schema_version: 2,
-            media_type: Some(spec::MEDIA_TYPE_OCI_MANIFEST.to_string()),
-            config: Descriptor {
-                media_type: spec::MEDIA_TYPE_OCI_CONFIG.to_string(),
-                digest: config_digest.clone(),
-                size: config_bytes.len() as u64,
-                platform: None,
-                annotations: BTreeMap::new(),
-            },
-            layers: layers
-                .iter()
-                .map(|l| Descriptor {
-                    media_type: l.media_type.clone(),
-                    digest: l.blob.clone(),
-                    size: l.size,
-                    platform: None,
-                    annotations: BTreeMap::new(),
-                })
-                .collect(),
-            annotations: BTreeMap::new(),
-        };
+        let layer_descriptors = layers
+            .iter()
+            .map(|l| Descriptor::new(l.media_type.clone(), l.blob.clone(), l.size))
+            .collect();
+        let manifest = Manifest::oci(config_digest.clone(), config_bytes.len() as u64, layer_descriptors);
         let manifest_bytes = spec::to_json(&manifest, "manifest")?;
         let plan = ImportPlan {
             images: vec![PlannedImage {
