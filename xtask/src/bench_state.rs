@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use corral_state::corral_define::{
-    ContainerConfig, ContainerState, ContainerStatus, DbConfig, PerNetworkOptions, PortMapping, new_id,
+    ContainerConfig, ContainerState, ContainerStatus, DbConfig, PerNetworkOptions, PortMapping, RawJson, new_id,
 };
 use corral_state::{ContainerRecord, SledState, SqliteState, State};
 
@@ -225,7 +225,7 @@ fn container(name: &str, spec: Spec) -> Result<ContainerRecord> {
         .map(|s| s.to_string())
         .collect();
     if spec == Spec::With {
-        config.spec = Some(typical_spec(&id));
+        config.spec = Some(RawJson::from_value(&typical_spec(&id))?);
     }
     let state = ContainerState {
         state: ContainerStatus::Configured,

@@ -69,6 +69,19 @@ fn run(args: Vec<String>) -> Result<()> {
 }
 
 fn bench(what: &str) -> Result<()> {
+    let times_own_code = !matches!(what, "cli" | "");
+    if times_own_code && cfg!(debug_assertions) {
+        // These benchmarks time the crates linked into this executable: an
+        // unoptimized build would measure the compiler's debug output.
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = std::process::Command::new(cargo)
+            .args(["run", "--quiet", "--release", "--package", "xtask", "--", "bench", what])
+            .status()?;
+        if !status.success() {
+            bail!("the release build of `bench {what}` failed: {status}");
+        }
+        return Ok(());
+    }
     match what {
         "cli" | "" => bench_cli::run(),
         "lock" => bench_lock::run(),

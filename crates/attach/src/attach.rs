@@ -226,14 +226,25 @@ async fn copy_output(
     Ok(())
 }
 
+/// conmon (2.1.6) applies only the first of two resize lines it reads at once:
+/// after each resize, give it this long to read the line before the next.
+const RESIZE_GAP: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// Forwards resize events until the sender goes away, then waits forever:
 /// it never ends an attach by itself.
 async fn forward_resizes(ctl_path: Option<&Path>, resizes: Option<mpsc::Receiver<WindowSize>>) -> Infallible {
     if let (Some(ctl), Some(mut resizes)) = (ctl_path, resizes) {
-        while let Some(size) = resizes.recv().await {
+        // The initial size may just have been written.
+        tokio::time::sleep(RESIZE_GAP).await;
+        while let Some(mut size) = resizes.recv().await {
+            // Only the newest size matters.
+            while let Ok(newer) = resizes.try_recv() {
+                size = newer;
+            }
             if let Err(e) = resize_terminal(ctl, size) {
                 tracing::warn!("failed to resize the container terminal: {e}");
             }
+            tokio::time::sleep(RESIZE_GAP).await;
         }
     }
     std::future::pending().await

@@ -79,6 +79,14 @@ pub struct GlobalOptions {
     #[arg(long, global = true, value_name = "string")]
     pub tmpdir: Option<PathBuf>,
 
+    /// Set the OCI hooks directory path (may be set multiple times)
+    #[arg(long = "hooks-dir", global = true, value_name = "stringArray")]
+    pub hooks_dir: Vec<PathBuf>,
+
+    /// Path to default mounts file
+    #[arg(long = "default-mounts-file", global = true, hide = true, value_name = "string")]
+    pub default_mounts_file: Option<PathBuf>,
+
     /// Output logging information to syslog as well as the console (accepted, ignored)
     #[arg(long, global = true)]
     pub syslog: bool,

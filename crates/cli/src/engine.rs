@@ -35,6 +35,15 @@ pub fn runtime_options(global: &GlobalOptions) -> anyhow::Result<RuntimeOptions>
     if let Some(tmpdir) = &global.tmpdir {
         options.tmp_dir = Some(tmpdir.clone());
     }
+    if let Some(backend) = &global.events_backend {
+        options.events_logger = backend.parse()?;
+    }
+    if !global.hooks_dir.is_empty() {
+        options.hooks_dirs = global.hooks_dir.clone();
+    }
+    if let Some(file) = &global.default_mounts_file {
+        options.default_mounts_file = Some(file.clone());
+    }
     // conmon runs `corral ... container cleanup ID` when a container exits.
     options.exit_command_binary = std::env::current_exe().ok();
     Ok(options)
@@ -70,7 +79,10 @@ mod tests {
             runtime: Some("runc".into()),
             storage_driver: Some("vfs".into()),
             cgroup_manager: Some("disabled".into()),
+            events_backend: Some("none".into()),
             tmpdir: Some("/t".into()),
+            hooks_dir: vec!["/h1".into(), "/h2".into()],
+            default_mounts_file: Some("/m.conf".into()),
             ..GlobalOptions::default()
         };
         let options = runtime_options(&global).unwrap();
@@ -80,6 +92,9 @@ mod tests {
         assert_eq!(options.storage_driver, Some(corral_storage::Driver::Vfs));
         assert_eq!(options.cgroup_manager, corral_core::CgroupManager::Disabled);
         assert_eq!(options.tmp_dir, Some(PathBuf::from("/t")));
+        assert_eq!(options.events_logger, corral_core::EventsLogger::None);
+        assert_eq!(options.hooks_dirs, [PathBuf::from("/h1"), PathBuf::from("/h2")]);
+        assert_eq!(options.default_mounts_file, Some(PathBuf::from("/m.conf")));
         assert!(options.exit_command_binary.is_some());
 
         let defaults = runtime_options(&GlobalOptions::default()).unwrap();

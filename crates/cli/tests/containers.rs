@@ -147,7 +147,10 @@ fn engine_errors_as_podman_reports_them() {
     );
     let (code, _, stderr) = env.run(&["run", "--name", "bad name!", "busybox", "true"]);
     assert_eq!(code, 125);
-    assert!(stderr.starts_with("Error: names must match"), "{stderr}");
+    assert!(
+        stderr.starts_with("Error: running container create option: names must match"),
+        "{stderr}"
+    );
     let (code, _, stderr) = env.run(&["run", "nosuchimage", "true"]);
     assert_eq!(code, 125);
     assert!(stderr.starts_with("Error: "), "{stderr}");

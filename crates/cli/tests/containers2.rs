@@ -88,7 +88,8 @@ fn exec_runs_in_the_container_with_podmans_exit_codes() {
 
     env.ok(&["stop", "-t", "0", &name]);
     let (code, stdout, stderr) = env.run(&["exec", &name, "true"]);
-    assert_eq!((code, stdout.as_str()), (125, ""));
+    // podman 4.3.1 exits 255 here (no exec session could be made).
+    assert_eq!((code, stdout.as_str()), (255, ""));
     assert_eq!(
         stderr,
         "Error: can only create exec sessions on running containers: container state improper\n"

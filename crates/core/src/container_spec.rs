@@ -222,6 +222,22 @@ pub enum Seccomp {
     Profile(PathBuf),
 }
 
+pub use crate::spec::sysctl::parse_sysctls;
+
+/// podman's umask when none is given.
+pub(crate) const DEFAULT_UMASK: &str = "0022";
+
+/// The bits of an octal umask of one to four digits, refused with podman's message.
+pub(crate) fn umask_bits(umask: &str) -> Result<u32, CoreError> {
+    let octal = (1..=4).contains(&umask.len()) && umask.bytes().all(|b| (b'0'..=b'7').contains(&b));
+    match u32::from_str_radix(umask, 8) {
+        Ok(bits) if octal => Ok(bits),
+        _ => Err(CoreError::InvalidArg(format!(
+            "running container create option: invalid umask string {umask}"
+        ))),
+    }
+}
+
 /// Everything `corral create` passes to [`crate::Runtime::new_container`].
 /// `None` and empty fields take the image's value, then podman's default.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -286,6 +302,16 @@ pub struct ContainerSpec {
     pub seccomp: Seccomp,
     /// Containers that must run before this one starts (`--requires`), by name or ID.
     pub requires: Vec<String>,
+    /// The OCI runtime this container uses for its whole life (a name of
+    /// containers.conf's `[engine.runtimes]` or a path); None: the engine's default.
+    pub oci_runtime: Option<String>,
+    /// Kernel parameters of the container's own namespaces (`--sysctl`, see [`parse_sysctls`]).
+    pub sysctls: BTreeMap<String, String>,
+    /// `local` (the host's zone) or a zone of /usr/share/zoneinfo (`--tz`): the
+    /// container's /etc/localtime.
+    pub timezone: Option<String>,
+    /// The process's umask in octal (`--umask`); default podman's `0022`.
+    pub umask: Option<String>,
     /// The command line that created the container, for inspect.
     pub create_command: Vec<String>,
 }
@@ -322,6 +348,15 @@ mod tests {
         assert_eq!(u.hard, u64::MAX);
         assert!("nofile=10:5".parse::<Ulimit>().is_err());
         assert!("bogus=1".parse::<Ulimit>().is_err());
+
+        assert_eq!(umask_bits("0077").unwrap(), 0o77);
+        assert_eq!(umask_bits("7").unwrap(), 7);
+        assert_eq!(umask_bits(DEFAULT_UMASK).unwrap(), 0o22);
+        assert_eq!(
+            umask_bits("999").unwrap_err().to_string(),
+            "running container create option: invalid umask string 999: invalid argument"
+        );
+        assert!(umask_bits("07777").is_err() && umask_bits("").is_err() && umask_bits("+7").is_err());
 
         assert_eq!("host".parse::<NetworkMode>().unwrap(), NetworkMode::Host);
         assert_eq!("".parse::<NetworkMode>().unwrap(), NetworkMode::Private);

@@ -31,6 +31,10 @@ pub enum CoreError {
     InvalidState(String),
     #[error("{0}: invalid argument")]
     InvalidArg(String),
+    /// An option or a configuration file is refused with podman's whole message, which
+    /// names no error kind (`sysctl 'vm.swappiness' is not allowed`).
+    #[error("{0}")]
+    Rejected(String),
     /// Other containers depend on this one.
     #[error("{0}: dependency exists")]
     DependencyExists(String),
@@ -52,6 +56,9 @@ pub enum CoreError {
     },
     #[error("{0}: internal libpod error")]
     Internal(String),
+    /// The runtime was shut down ([`crate::Runtime::shutdown`]); its store is closed.
+    #[error("runtime has already been stopped")]
+    RuntimeStopped,
 }
 
 impl CoreError {
@@ -74,11 +81,12 @@ impl HasKind for CoreError {
             CoreError::Define(e) => e.kind(),
             CoreError::Attach(e) => e.kind(),
             CoreError::InvalidState(_) => ErrorKind::InvalidState,
-            CoreError::InvalidArg(_) => ErrorKind::InvalidArg,
+            CoreError::InvalidArg(_) | CoreError::Rejected(_) => ErrorKind::InvalidArg,
             CoreError::DependencyExists(_) => ErrorKind::DependencyExists,
             CoreError::Timeout(_) => ErrorKind::Timeout,
             CoreError::Io { .. } => ErrorKind::Io,
             CoreError::Json { .. } | CoreError::Internal(_) => ErrorKind::Internal,
+            CoreError::RuntimeStopped => ErrorKind::DbClosed,
         }
     }
 }

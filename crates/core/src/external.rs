@@ -30,6 +30,16 @@ impl Runtime {
             )));
         }
         self.inner.storage.remove_container(&record.id, true)?;
+        // A create that died before recording the container made its directory too.
+        let dir = self.container_static_dir(&record.id);
+        if let Some(container_dir) = dir.parent() {
+            match std::fs::remove_dir_all(container_dir) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(CoreError::io("removing directory", container_dir, e));
+                }
+                _ => {}
+            }
+        }
         Ok(record.id)
     }
 }

@@ -14,12 +14,26 @@
 //!   [`Runtime::remove_anonymous_volumes`] is `rm -v`.
 //! - [`Runtime::external_containers`] and [`Runtime::remove_storage_container`]: storage
 //!   containers the state does not know (`ps --external`, `rm --storage`).
-//! - [`Runtime::events`] reads the [`Event`]s every operation records.
+//! - [`Runtime::read_events`] reads (and follows) the [`Event`]s every operation records.
+//! - Engine-wide: [`Runtime::info`] (podman's `info`), [`Runtime::reset`] (`system
+//!   reset`), [`Runtime::renumber`] (`system renumber`), [`Runtime::migrate`] (`system
+//!   migrate`) and [`Runtime::shutdown`]; the first three hold the engine lock
+//!   (`<runroot>/alive.lck`) exclusively, so no corral process starts meanwhile.
 //! - [`Container`] has the lifecycle: `init`, `start`, `wait`, `stop`, `kill`,
 //!   `pause`, `unpause`, `cleanup`, `restart`, `remove`, `logs`, `follow_logs`, `exec`, `attach`,
 //!   `start_and_attach`, `rename`, `top`, `inspect`. Each takes the
 //!   container's lock, re-reads its state and conmon's exit file, acts and saves; a
 //!   move the status does not allow fails with `InvalidState` and changes nothing.
+//!   [`Container::wait_for_condition`] waits for any statuses; [`Container::sync`] asks
+//!   the OCI runtime itself; [`Container::batch`] runs several operations under one
+//!   taking of the lock. Exec sessions are objects: [`Container::exec_create`],
+//!   `exec_start`, `exec_start_and_attach`, `exec_resize`, `exec_stop`, `exec_remove`,
+//!   `exec_inspect` (podman's InspectExecSession), `exec_sessions`.
+//! - [`Runtime::get_containers_filtered`] takes podman's `ps` filters
+//!   ([`ContainerFilters`]); [`Runtime::prune_containers`] is `container prune`;
+//!   [`Runtime::evict_container`] removes a container whose record, lock or storage
+//!   is broken. [`ContainerGraph`] orders containers by their dependencies
+//!   (dependencies start first, stop last) and refuses cycles.
 //!
 //! # On disk
 //!
@@ -29,7 +43,8 @@
 //! <root>/libpod/containers/<id>/userdata/  persistent per-container files: ctr.log
 //! <root>/volumes/                          named volumes
 //! <runroot>/alive                          written after the post-reboot refresh
-//! <runroot>/alive.lck                      held while refreshing
+//! <runroot>/alive.lck                      the engine lock: shared while opening, exclusive
+//!                                          to refresh, renumber, migrate or reset
 //! <runroot>/events/events.log              events, one JSON object a line (podman's file backend)
 //! <runroot>/locks/<n>                      one flock file per container/pod/volume lock
 //! <runroot>/storage/                       storage's mount counts
@@ -90,14 +105,20 @@
 //! # });
 //! ```
 
+mod admin;
 mod container;
 mod container_spec;
 mod error;
 mod events;
+mod evict;
 mod external;
+mod filters;
+mod graph;
 mod logs;
 mod names;
+mod oci_runtimes;
 mod options;
+mod prune;
 mod rootfs;
 mod runtime;
 mod spec;
@@ -105,15 +126,26 @@ mod spec;
 mod testing;
 mod volume;
 
-pub use container::{Container, ExecRequest, RemoveOptions};
+pub use admin::{
+    ConmonInfo, ContainerStoreInfo, DistributionInfo, HostInfo, IdMap, IdMappings, ImageStoreInfo, Info, MigrateReport,
+    OciRuntimeInfo, Plugins, SecurityInfo, StoreInfo, Version,
+};
+pub use container::{
+    Batch, Container, DEFAULT_WAIT_INTERVAL, ExecProcessInspect, ExecRequest, ExecSessionInspect, RemoveOptions,
+};
 pub use container_spec::{
-    ContainerSpec, MountKind, MountSpec, NetworkMode, RestartPolicy, Seccomp, Ulimit, VolumeMount,
+    ContainerSpec, MountKind, MountSpec, NetworkMode, RestartPolicy, Seccomp, Ulimit, VolumeMount, parse_sysctls,
 };
 pub use corral_attach::{AttachEnd, AttachOptions, AttachStreams};
 pub use error::{CoreError, Result};
-pub use events::Event;
+pub use events::{
+    Event, EventFilter, EventReader, EventsLogger, ReadOptions, go_time_string, parse_go_duration, parse_input_time,
+};
+pub use filters::{ContainerFilters, parse_status_name};
+pub use graph::{ContainerGraph, DependencyMap, GraphNode};
 pub use logs::{LogLine, LogOptions, LogStream, parse_log, read_log};
 pub use options::{CgroupManager, RuntimeOptions, StateBackend};
+pub use prune::ContainerPruneReport;
 pub use runtime::{ALIVE_FILE, Runtime};
 pub use volume::{Volume, VolumeFilters, VolumeInspect, VolumePruneReport, VolumeSpec, go_rfc3339_nano};
 

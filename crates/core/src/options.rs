@@ -112,7 +112,19 @@ pub struct RuntimeOptions {
     pub seccomp_profile: PathBuf,
     /// The init binary `init` containers run as PID 1.
     pub init_path: PathBuf,
+    /// Where events are recorded (`--events-backend`, containers.conf's `events_logger`).
+    pub events_logger: crate::events::EventsLogger,
+    /// OCI hook directories (`--hooks-dir`, containers.conf's `hooks_dir`), read at
+    /// every init; a file masks a same-named one of an earlier directory.
+    pub hooks_dirs: Vec<PathBuf>,
+    /// The mounts.conf every container's default mounts come from
+    /// (`--default-mounts-file`); None: the first of /etc/containers/mounts.conf and
+    /// /usr/share/containers/mounts.conf that exists.
+    pub default_mounts_file: Option<PathBuf>,
 }
+
+/// podman's hook directories when none are configured.
+pub(crate) const DEFAULT_HOOKS_DIRS: &[&str] = &["/usr/share/containers/oci/hooks.d", "/etc/containers/oci/hooks.d"];
 
 impl Default for RuntimeOptions {
     fn default() -> Self {
@@ -132,6 +144,9 @@ impl Default for RuntimeOptions {
             exit_command_binary: None,
             seccomp_profile: PathBuf::from("/usr/share/containers/seccomp.json"),
             init_path: PathBuf::from("/usr/bin/catatonit"),
+            events_logger: crate::events::EventsLogger::File,
+            hooks_dirs: DEFAULT_HOOKS_DIRS.iter().map(PathBuf::from).collect(),
+            default_mounts_file: None,
         }
     }
 }

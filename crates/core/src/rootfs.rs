@@ -31,6 +31,8 @@ pub(crate) trait RootfsStore: Send + Sync + fmt::Debug {
     fn unmount(&self, id: &str, force: bool) -> Result<()>;
     /// Removes the root filesystem, unmounting it first.
     fn remove(&self, id: &str) -> Result<()>;
+    /// Gives the root filesystem the container's new name (storage keeps names unique too).
+    fn rename(&self, id: &str, name: &str) -> Result<()>;
 }
 
 impl RootfsStore for Store {
@@ -63,5 +65,10 @@ impl RootfsStore for Store {
             Err(e) if corral_define::HasKind::kind(&e) == corral_define::ErrorKind::NoSuchContainer => Ok(()),
             other => Ok(other?),
         }
+    }
+
+    fn rename(&self, id: &str, name: &str) -> Result<()> {
+        ContainerFsStore::set_names(self, id, &[name.to_string()])?;
+        Ok(())
     }
 }

@@ -5,16 +5,16 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-use corral_define::{ContainerConfig, ContainerState, ContainerStatus, DbConfig, ErrorKind, HasKind};
+use corral_define::{ContainerState, ContainerStatus, DbConfig, ErrorKind, HasKind};
 use corral_lock::{FileLockManager, LockError, LockManager};
 use corral_oci::{OciRuntime, RuntimeConfig};
 use corral_state::{InMemoryState, SledState, SqliteState, State};
 use corral_storage::{Driver, Store, StoreOptions, UnpackOptions};
 
+use crate::admin::EngineLock;
 use crate::container::Container;
 use crate::error::{CoreError, Result};
-use crate::events::{Event, append_event, read_events};
+use crate::events::EventsLogger;
 use crate::options::{RuntimeOptions, StateBackend};
 use crate::rootfs::RootfsStore;
 
@@ -36,6 +36,10 @@ pub(crate) struct Inner {
     pub rootfs: Arc<dyn RootfsStore>,
     pub oci: Arc<dyn OciRuntime>,
     pub oci_config: RuntimeConfig,
+    /// Runtimes other than the default that containers were created with.
+    pub oci_cache: crate::oci_runtimes::OciRuntimeCache,
+    /// Set by [`Runtime::shutdown`]: every later call fails.
+    pub shut_down: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Inner {
@@ -125,6 +129,8 @@ impl Runtime {
                 rootfs,
                 oci,
                 oci_config,
+                oci_cache: Default::default(),
+                shut_down: Default::default(),
             }),
         }
     }
@@ -150,11 +156,7 @@ impl Runtime {
 
     /// The OCI runtime a container was created with.
     pub(crate) fn oci_for(&self, name: &str) -> Arc<dyn OciRuntime> {
-        if name.is_empty() || name == self.inner.oci.name() {
-            self.inner.oci.clone()
-        } else {
-            self.inner.oci_config.runtime(name)
-        }
+        self.cached_oci(name)
     }
 
     /// `<runroot>/containers/<id>/userdata`: the OCI bundle (config.json, pid files,
@@ -178,51 +180,23 @@ impl Runtime {
         self.inner.options.runroot.join("events").join("events.log")
     }
 
-    /// Recorded events between `since` and `until` (inclusive) that match every
-    /// `key=value` filter (see [`Event::matches`]), oldest first.
-    pub fn events(
-        &self,
-        filters: &[String],
-        since: Option<DateTime<Utc>>,
-        until: Option<DateTime<Utc>>,
-    ) -> Result<Vec<Event>> {
-        read_events(&self.events_log_path(), filters, since, until)
-    }
-
-    /// Records that `status` happened to the container; a failure to record is
-    /// logged, never fails the operation (as podman).
-    pub(crate) fn container_event(&self, config: &ContainerConfig, status: &str, exit_code: Option<i32>) {
-        let mut attributes = config.misc.labels.clone();
-        attributes.insert("name".into(), config.name.clone());
-        attributes.insert("image".into(), config.root_fs.rootfs_image_name.clone());
-        let event = Event {
-            container_exit_code: exit_code,
-            id: config.id.clone(),
-            image: config.root_fs.rootfs_image_name.clone(),
-            name: config.name.clone(),
-            status: status.to_string(),
-            time: Utc::now(),
-            event_type: "container".into(),
-            attributes,
-        };
-        if let Err(e) = append_event(&self.events_log_path(), &event) {
-            tracing::warn!("recording {status} event of container {}: {e}", config.id);
-        }
-    }
-
     /// The container called `id_or_name` (full ID, name, or unique ID prefix).
     pub fn lookup_container(&self, id_or_name: &str) -> Result<Container> {
+        self.ensure_valid()?;
         let rec = self.inner.state.lookup_container(id_or_name)?;
         Container::new(self.clone(), rec.config)
     }
 
     /// Every container (of the namespace set), ordered by ID.
     pub fn get_containers(&self) -> Result<Vec<Container>> {
+        self.ensure_valid()?;
         self.inner
             .state
             .all_containers(false)?
             .into_iter()
             .map(|rec| Container::new(self.clone(), rec.config))
+            // A container removed by another process since the listing is left out.
+            .filter(|found| !matches!(found, Err(e) if e.kind() == ErrorKind::NoSuchContainer))
             .collect()
     }
 
@@ -232,6 +206,7 @@ impl Runtime {
     /// changes only through a corral command, which saves what it changes. A
     /// container removed meanwhile is left out.
     pub async fn get_containers_with_state(&self) -> Result<Vec<(Container, ContainerState)>> {
+        self.ensure_valid()?;
         let mut listed = Vec::new();
         for rec in self.inner.state.all_containers(true)? {
             let may_have_exited = matches!(
@@ -241,7 +216,11 @@ impl Runtime {
                     | ContainerStatus::Paused
                     | ContainerStatus::Stopping
             );
-            let container = Container::new(self.clone(), rec.config)?;
+            let container = match Container::new(self.clone(), rec.config) {
+                Ok(container) => container,
+                Err(e) if e.kind() == ErrorKind::NoSuchContainer => continue,
+                Err(e) => return Err(e),
+            };
             let state = if may_have_exited {
                 match container.state().await {
                     Ok(state) => state,
@@ -258,6 +237,7 @@ impl Runtime {
 
     /// The most recently created container (`--latest`).
     pub fn latest(&self) -> Result<Container> {
+        self.ensure_valid()?;
         let newest = self
             .inner
             .state
@@ -291,21 +271,34 @@ impl Runtime {
         if o.state_backend != StateBackend::Sqlite {
             cmd.extend(["--db-backend".into(), o.state_backend.as_str().into()]);
         }
+        if o.events_logger != EventsLogger::File {
+            cmd.extend(["--events-backend".into(), o.events_logger.as_str().into()]);
+        }
+        // A restart inits the container again in the cleanup process: same hooks and mounts.
+        if o.hooks_dirs != RuntimeOptions::default().hooks_dirs {
+            for dir in &o.hooks_dirs {
+                cmd.extend(["--hooks-dir".into(), dir.display().to_string()]);
+            }
+        }
+        if let Some(file) = &o.default_mounts_file {
+            cmd.extend(["--default-mounts-file".into(), file.display().to_string()]);
+        }
         cmd.extend(["container".into(), "cleanup".into(), id.to_string()]);
         cmd
     }
 
-    /// libpod's refresh after a reboot, guarded by `<runroot>/alive.lck` so one process
-    /// does it while others wait.
+    /// libpod's refresh after a reboot, under the engine lock: looking for the marker
+    /// takes it shared (so waits while renumber, migrate or reset hold it), refreshing
+    /// exclusively, so one process refreshes while others wait.
     fn refresh_if_rebooted(&self) -> Result<()> {
         let runroot = &self.inner.options.runroot;
         let alive = runroot.join(ALIVE_FILE);
+        let looking = EngineLock::shared(runroot)?;
         if alive.exists() {
             return Ok(());
         }
-        let lock_path = runroot.join("alive.lck");
-        let lock_file = File::create(&lock_path).map_err(|e| CoreError::io("creating", &lock_path, e))?;
-        lock_file.lock().map_err(|e| CoreError::io("locking", &lock_path, e))?;
+        drop(looking);
+        let _refreshing = EngineLock::exclusive(runroot)?;
         if alive.exists() {
             return Ok(());
         }
@@ -313,6 +306,7 @@ impl Runtime {
         self.inner.state.refresh()?;
         self.reallocate_locks()?;
         File::create(&alive).map_err(|e| CoreError::io("creating", &alive, e))?;
+        self.system_event("refresh");
         Ok(())
     }
 

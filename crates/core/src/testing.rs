@@ -297,6 +297,10 @@ impl RootfsStore for FakeRootfs {
         std::fs::remove_dir_all(self.dir.join(id)).unwrap();
         Ok(())
     }
+
+    fn rename(&self, _id: &str, _name: &str) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// A runtime over an in-memory state, in-process locks and the fakes.

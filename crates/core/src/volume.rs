@@ -313,9 +313,12 @@ impl Runtime {
             }
             Ok(self.volume_of(record))
         })();
-        if made.is_err() {
+        match &made {
+            Ok(volume) => self.volume_event("create", volume.name()),
             // Nothing refers to the directory yet: take it away again.
-            let _ = driver.remove(&config, 0, true);
+            Err(_) => {
+                let _ = driver.remove(&config, 0, true);
+            }
         }
         made
     }
@@ -376,6 +379,7 @@ impl Runtime {
         drop(guard);
         lock.free()?;
         removed?;
+        self.volume_event("remove", &name);
         Ok(())
     }
 
@@ -387,6 +391,9 @@ impl Runtime {
                 continue;
             }
             let error = self.remove_volume(&volume, false).await.err();
+            if error.is_none() {
+                self.volume_event("prune", volume.name());
+            }
             reports.push(VolumePruneReport {
                 name: volume.name().to_owned(),
                 error,

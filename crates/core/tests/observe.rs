@@ -83,13 +83,13 @@ async fn events_of_a_run_and_a_stop() {
     );
     let died = env.rt.events(&["event=died".into()], None, None).unwrap();
     assert_eq!(died.len(), 2);
-    assert_eq!(died[0].container_exit_code, Some(3));
+    assert_eq!(died[0].container_exit_code, 3);
     assert_eq!(
         (died[0].name.as_str(), died[0].image.as_str()),
         ("evt", "localhost/busybox:latest")
     );
     assert_eq!(died[0].event_type, "container");
-    assert_eq!(died[1].container_exit_code, Some(137));
+    assert_eq!(died[1].container_exit_code, 137);
     let later = env.rt.events(&[], Some(died[1].time), None).unwrap();
     assert!(later.iter().all(|e| e.time >= died[1].time) && later.len() >= 3);
     assert_eq!(
@@ -98,9 +98,14 @@ async fn events_of_a_run_and_a_stop() {
     );
     // The log is podman's JSON, one event a line.
     let log = std::fs::read_to_string(env.rt.events_log_path()).unwrap();
-    let first: serde_json::Value = serde_json::from_str(log.lines().next().unwrap()).unwrap();
-    assert_eq!(first["Status"], "create");
-    assert_eq!(first["Name"], "evt");
+    let lines: Vec<serde_json::Value> = log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    // The runroot's first use is a refresh, then the container's own events.
+    assert_eq!(
+        (&lines[0]["Type"], &lines[0]["Status"]),
+        (&"system".into(), &"refresh".into())
+    );
+    assert_eq!(lines[1]["Status"], "create");
+    assert_eq!(lines[1]["Name"], "evt");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::exec::ExecSession;
 use crate::network::{PerNetworkOptions, PortMapping};
+use crate::raw_json::RawJson;
 use crate::status::ContainerStatus;
 
 /// Everything fixed when a container is created. Only the state store's
@@ -29,10 +30,10 @@ pub struct ContainerConfig {
     /// Name of the OCI runtime (`crun`, `runc`) chosen at creation.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub oci_runtime: String,
-    /// The generated OCI runtime spec, kept as JSON so this crate does not
-    /// pin an OCI library version.
+    /// The generated OCI runtime spec, kept as JSON text so this crate does not
+    /// pin an OCI library version and listings do not parse it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub spec: Option<serde_json::Value>,
+    pub spec: Option<RawJson>,
     pub root_fs: ContainerRootFsConfig,
     pub security: ContainerSecurityConfig,
     pub namespaces: ContainerNamespaceConfig,

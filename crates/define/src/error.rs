@@ -31,6 +31,8 @@ pub enum ErrorKind {
     Ambiguous,
     /// The object is in a status that does not allow the operation.
     InvalidState,
+    /// The exec session is in a status that does not allow the operation.
+    ExecSessionStateInvalid,
     /// Other objects depend on this one.
     DependencyExists,
     VolumeInUse,
@@ -77,6 +79,7 @@ impl ErrorKind {
             ErrorKind::NetworkExists => "network already exists",
             ErrorKind::Ambiguous => "more than one result",
             ErrorKind::InvalidState => "container state improper",
+            ErrorKind::ExecSessionStateInvalid => "exec session state improper",
             ErrorKind::DependencyExists => "dependency exists",
             ErrorKind::VolumeInUse => "volume is being used",
             ErrorKind::ImageInUse => "image is in use by a container",

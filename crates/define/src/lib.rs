@@ -27,6 +27,7 @@ mod id;
 mod name;
 mod network;
 mod pod;
+mod raw_json;
 mod status;
 mod volume;
 
@@ -41,5 +42,6 @@ pub use id::{ID_LEN, SHORT_ID_LEN, is_full_id, is_id_prefix, new_id, short_id};
 pub use name::{MAX_NAME_LEN, NAME_PATTERN, validate_name};
 pub use network::{PerNetworkOptions, PortMapping};
 pub use pod::{InfraContainerConfig, PodConfig, PodState};
+pub use raw_json::RawJson;
 pub use status::{ContainerStatus, ExecStatus, PodStatus};
 pub use volume::{LOCAL_DRIVER, VolumeConfig, VolumeState};

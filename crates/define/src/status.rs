@@ -39,12 +39,14 @@ impl ContainerStatus {
         ContainerStatus::Stopping,
     ];
 
-    /// podman's lowercase name (`running`, `exited`, ...).
+    /// podman's lowercase name for users (`running`, `exited`, ...): as in podman,
+    /// `Configured` is shown as `created` (docker's word for it) and `Created` as
+    /// `initialized`. The stored (serde) names are the variants' own.
     pub fn as_str(self) -> &'static str {
         match self {
             ContainerStatus::Unknown => "unknown",
-            ContainerStatus::Configured => "configured",
-            ContainerStatus::Created => "created",
+            ContainerStatus::Configured => "created",
+            ContainerStatus::Created => "initialized",
             ContainerStatus::Running => "running",
             ContainerStatus::Stopped => "stopped",
             ContainerStatus::Paused => "paused",
@@ -263,8 +265,14 @@ mod tests {
     fn names_round_trip() {
         for st in ContainerStatus::ALL {
             assert_eq!(st.as_str().parse::<ContainerStatus>().unwrap(), st);
-            assert_eq!(serde_json::to_string(&st).unwrap(), format!("\"{}\"", st.as_str()));
         }
+        assert_eq!(ContainerStatus::Configured.to_string(), "created");
+        assert_eq!(ContainerStatus::Created.to_string(), "initialized");
+        assert_eq!(
+            serde_json::to_string(&ContainerStatus::Configured).unwrap(),
+            "\"configured\""
+        );
+        assert_eq!(serde_json::to_string(&ContainerStatus::Running).unwrap(), "\"running\"");
         assert!("bogus".parse::<ContainerStatus>().is_err());
     }
 

@@ -468,6 +468,41 @@ pub(crate) fn read_oci_log(path: &Path) -> Option<String> {
         .map(|l| l.msg.clone())
 }
 
+/// True when `pid` is a conmon serving container `id` (`-c ID` among its arguments).
+fn is_conmon_of(pid: i32, id: &str) -> bool {
+    let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+        return false;
+    };
+    let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+    args.first().is_some_and(|a| a.ends_with(b"conmon")) && args.windows(2).any(|w| w == [&b"-c"[..], id.as_bytes()])
+}
+
+impl ConmonRuntime {
+    /// Undoes a creation whose caller was killed before recording it: its conmon
+    /// (still serving the container) is killed without running the exit command,
+    /// and the runtime's container deleted, which would otherwise refuse the ID.
+    /// A conmon pid file is what such a creation leaves; without one there is
+    /// nothing to do (and no runtime call to pay for).
+    async fn remove_leftover(&self, ctr: &ContainerHandle) -> Result<(), OciError> {
+        let Ok(pid) = read_pid_file(&ctr.conmon_pid_file) else {
+            return Ok(());
+        };
+        if is_conmon_of(pid, &ctr.id) {
+            tracing::debug!(
+                "killing conmon {pid} left by an unfinished creation of container {}",
+                ctr.id
+            );
+            process::signal_pid(pid, Signal::KILL)?;
+            wait_pid_gone(pid, KILL_TIMEOUT).await?;
+        }
+        if let Err(e) = self.delete_container(ctr).await {
+            // The usual case: the last run was cleaned up and the runtime forgot it.
+            tracing::debug!("deleting leftover runtime container {}: {e}", ctr.id);
+        }
+        Ok(())
+    }
+}
+
 fn read_pid_file(path: &Path) -> Result<i32, OciError> {
     let text = std::fs::read_to_string(path).map_err(|e| OciError::io("reading pid file", path, e))?;
     text.trim()
@@ -501,6 +536,7 @@ impl OciRuntime for ConmonRuntime {
         std::fs::metadata(&spec).map_err(|e| OciError::io("finding the container's OCI spec", &spec, e))?;
         let persist = self.container_persist_dir(ctr);
         files::create_dir(&persist)?;
+        self.remove_leftover(ctr).await?;
         // Files of a previous run would make the new one look exited.
         for stale in [
             self.exit_file(ctr),

@@ -56,7 +56,11 @@ pub enum StateError {
     VolumeExists(String),
     #[error("exec session with ID {0} already exists: exec session already exists")]
     ExecSessionExists(String),
-    #[error("more than one result for {object} name or ID {given:?}: more than one result")]
+    /// podman's wording: an ambiguous prefix reads as the object already existing.
+    #[error(
+        "more than one result for {object} {} {given}: {object} already exists",
+        if matches!(.object, ObjectKind::Volume) { "name" } else { "ID" }
+    )]
     Ambiguous { object: ObjectKind, given: String },
     #[error(
         "cannot access {id} as it is in namespace {namespace:?} and we are in namespace {current:?}: target is in a different namespace"

@@ -45,6 +45,7 @@ for_all_states!(
     closed_store_refuses_calls,
     get_name_resolves_containers_and_pods,
     empty_arguments_are_invalid,
+    large_listing_keeps_order_states_and_namespaces,
 );
 
 fn add_get_and_lookup_container(f: &Fixture) {
@@ -134,6 +135,30 @@ fn lookup_does_not_confuse_pods_and_containers(f: &Fixture) {
     assert_eq!(kind_of(s.container(p.id())), ErrorKind::NoSuchContainer);
     assert_eq!(kind_of(s.pod(c.id())), ErrorKind::NoSuchPod);
     assert!(!s.has_pod(c.id()).unwrap());
+}
+
+/// Enough containers that AllContainers decodes on several threads: every
+/// record comes back once, in ID order, with its own state, and namespaces
+/// still filter.
+fn large_listing_keeps_order_states_and_namespaces(f: &Fixture) {
+    let s = f.state.as_ref();
+    let mut added = Vec::new();
+    for i in 0..520 {
+        let mut c = ctr(&format!("c{i}"));
+        c.config.namespace = if i % 3 == 0 { "odd".into() } else { String::new() };
+        c.state.pid = i;
+        s.add_container(&c).unwrap();
+        added.push(c);
+    }
+    added.sort_by(|a, b| a.config.id.cmp(&b.config.id));
+    assert_eq!(s.all_containers(true).unwrap(), added);
+    let configs: Vec<_> = s.all_containers(false).unwrap().into_iter().map(|c| c.config).collect();
+    assert_eq!(configs, added.iter().map(|c| c.config.clone()).collect::<Vec<_>>());
+    s.set_namespace("odd").unwrap();
+    let odd = s.all_containers(true).unwrap();
+    assert_eq!(odd.len(), 174);
+    assert!(odd.iter().all(|c| c.config.namespace == "odd" && c.state.pid % 3 == 0));
+    s.set_namespace("").unwrap();
 }
 
 fn namespaces_hide_and_protect(f: &Fixture) {

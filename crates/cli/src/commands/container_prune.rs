@@ -1,12 +1,12 @@
 //! `corral container prune`: remove every container that is not running or
-//! paused, printing each removed ID.
+//! paused (and passes `--filter label|label!|until`), dependents first, printing
+//! each removed ID.
 
 use std::io::{BufRead, Write};
 
 use anyhow::Context;
 use clap::Args;
-use corral_core::RemoveOptions;
-use corral_define::ContainerStatus;
+use corral_core::ContainerFilters;
 
 use crate::cli::GlobalOptions;
 use crate::engine;
@@ -16,6 +16,10 @@ pub struct PruneArgs {
     /// Do not prompt for confirmation. The default is false
     #[arg(short = 'f', long)]
     pub force: bool,
+
+    /// Provide filter values (e.g. 'label=<key>=<value>')
+    #[arg(long, value_name = "stringArray")]
+    pub filter: Vec<String>,
 }
 
 /// Asks on stderr, reads the answer from stdin: only `y`/`Y` goes on.
@@ -35,50 +39,27 @@ fn confirmed() -> anyhow::Result<bool> {
 }
 
 pub fn run(args: &PruneArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Result<()> {
+    let filters = ContainerFilters::parse_prune(&args.filter)?;
     if !args.force && !confirmed()? {
         return Ok(());
     }
     let runtime = engine::runtime(global)?;
-    let containers = runtime.get_containers()?;
-    let mut removed = Vec::new();
+    let reports = engine::block_on(runtime.prune_containers(&filters))??;
     let mut failures = Vec::new();
-    engine::block_on(async {
-        for container in &containers {
-            if container.config().misc.is_infra {
-                continue;
-            }
-            let result = async {
-                let prunable = matches!(
-                    container.status().await?,
-                    ContainerStatus::Configured
-                        | ContainerStatus::Created
-                        | ContainerStatus::Stopped
-                        | ContainerStatus::Exited
-                );
-                if prunable {
-                    container.remove(RemoveOptions::default()).await?;
-                }
-                anyhow::Ok(prunable)
-            }
-            .await;
-            match result {
-                Ok(true) => removed.push(container.id().to_owned()),
-                Ok(false) => {}
-                Err(err) => failures.push(err),
-            }
+    for report in reports {
+        match report.error {
+            None => writeln!(out, "{}", report.id).context("writing the removed IDs")?,
+            Some(err) => failures.push(anyhow::Error::from(err)),
         }
-    })?;
-    for id in removed {
-        writeln!(out, "{id}").context("writing the removed IDs")?;
     }
     let mut failures = failures.into_iter();
-    match failures.next() {
+    match failures.next_back() {
         None => Ok(()),
-        Some(first) => {
+        Some(last) => {
             for other in failures {
                 eprintln!("{}", crate::error::error_text(&other));
             }
-            Err(first)
+            Err(last)
         }
     }
 }

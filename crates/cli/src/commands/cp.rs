@@ -17,6 +17,7 @@ use std::path::{Component, Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::Args;
 use corral_core::Container;
+use corral_define::{DefineError, ErrorKind, HasKind};
 use corral_storage::UnpackOptions;
 use corral_storage::archive::unpack_layer;
 
@@ -278,17 +279,27 @@ fn into_container(
     })
 }
 
+/// The container `name`, with podman's `cp` wording when there is none.
+fn find_container(runtime: &corral_core::Runtime, name: &str) -> anyhow::Result<Container> {
+    match runtime.lookup_container(name) {
+        Err(err) if err.kind() == ErrorKind::NoSuchContainer => {
+            Err(DefineError::new(err.kind(), format!("container {name:?} does not exist")).into())
+        }
+        other => Ok(other?),
+    }
+}
+
 pub fn run(args: &CpArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Result<()> {
     let source = parse_location(&args.source);
     let destination = parse_location(&args.destination);
     let runtime = engine::runtime(global)?;
     match (&source.container, &destination.container) {
         (Some(name), None) => {
-            let container = runtime.lookup_container(name)?;
+            let container = find_container(&runtime, name)?;
             from_container(&container, name, &source.path, &destination.path, out)
         }
         (None, Some(name)) => {
-            let container = runtime.lookup_container(name)?;
+            let container = find_container(&runtime, name)?;
             into_container(&container, name, &source.path, &destination.path, args.follow_link)
         }
         (Some(_), Some(_)) => Err(CliError::Usage("copying between containers is not supported".into()).into()),

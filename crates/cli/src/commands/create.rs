@@ -7,7 +7,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::{ArgAction, Args};
-use corral_core::{ContainerSpec, MountKind, MountSpec, RestartPolicy, Runtime, Seccomp, VolumeMount, parse_signal};
+use corral_core::{
+    ContainerSpec, MountKind, MountSpec, RestartPolicy, Runtime, Seccomp, VolumeMount, parse_signal, parse_sysctls,
+};
 
 use crate::cli::GlobalOptions;
 use crate::engine;
@@ -144,6 +146,10 @@ pub struct CreateFlags {
     #[arg(long = "stop-signal", value_name = "string")]
     pub stop_signal: Option<String>,
 
+    /// Sysctl options
+    #[arg(long, value_name = "strings", value_delimiter = ',')]
+    pub sysctl: Vec<String>,
+
     /// Timeout (in seconds) that containers stopped by user command have to exit. If exceeded, the container will be forcibly stopped via SIGKILL.
     #[arg(long = "stop-timeout", value_name = "uint")]
     pub stop_timeout: Option<u32>,
@@ -160,9 +166,17 @@ pub struct CreateFlags {
     #[arg(short = 't', long)]
     pub tty: bool,
 
+    /// Set timezone in container
+    #[arg(long, value_name = "string")]
+    pub tz: Option<String>,
+
     /// Ulimit options
     #[arg(long, value_name = "strings")]
     pub ulimit: Vec<String>,
+
+    /// Set umask in container (default "0022")
+    #[arg(long, value_name = "string")]
+    pub umask: Option<String>,
 
     /// Username or UID (format: <name|uid>[:<group|gid>])
     #[arg(short = 'u', long, value_name = "string")]
@@ -505,6 +519,9 @@ impl CreateFlags {
             spec.ulimits.push(ulimit.parse()?);
         }
         spec.requires = self.requires.clone();
+        spec.sysctls = parse_sysctls(&self.sysctl)?;
+        spec.timezone = self.tz.clone();
+        spec.umask = self.umask.clone();
         spec.create_command = create_command;
         Ok(spec)
     }
@@ -559,7 +576,14 @@ mod tests {
         f.restart = Some("on-failure:2".into());
         f.entrypoint = Some(r#"["/bin/sh","-c"]"#.into());
         f.network = Some("none".into());
+        f.sysctl = vec!["net.ipv4.ip_forward=1".into(), "kernel.shmmax=100".into()];
+        f.tz = Some("local".into());
+        f.umask = Some("0077".into());
         let spec = f.spec(vec!["corral".into()]).unwrap();
+        assert_eq!(spec.sysctls["net.ipv4.ip_forward"], "1");
+        assert_eq!(spec.sysctls.len(), 2);
+        assert_eq!(spec.timezone.as_deref(), Some("local"));
+        assert_eq!(spec.umask.as_deref(), Some("0077"));
         assert_eq!(spec.command.unwrap(), ["sh", "-c", "exit 3"]);
         assert_eq!(spec.entrypoint.unwrap(), ["/bin/sh", "-c"]);
         assert_eq!(spec.env.len(), 1);
@@ -623,5 +647,11 @@ mod tests {
         let mut f = flags("busybox", &[]);
         f.security_opt = vec!["bogus".into()];
         assert!(f.spec(Vec::new()).is_err());
+        let mut f = flags("busybox", &[]);
+        f.sysctl = vec!["vm.swappiness=1".into()];
+        assert_eq!(
+            f.spec(Vec::new()).unwrap_err().to_string(),
+            "sysctl 'vm.swappiness' is not allowed"
+        );
     }
 }

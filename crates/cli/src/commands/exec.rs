@@ -15,7 +15,7 @@ use corral_define::{ContainerStatus, DefineError, ErrorKind};
 use crate::cli::GlobalOptions;
 use crate::commands::start::exit_with;
 use crate::engine;
-use crate::error::CliError;
+use crate::error::{CliError, error_text};
 
 #[derive(Debug, Clone, Args)]
 #[command(trailing_var_arg = true)]
@@ -123,6 +123,9 @@ impl ExecArgs {
     }
 }
 
+/// podman's exit code when an attached exec session could not be made.
+const NO_SESSION: i32 = 255;
+
 /// podman's refusal to exec in a container that is not running.
 async fn ensure_running(container: &Container) -> anyhow::Result<()> {
     if container.status().await? != ContainerStatus::Running {
@@ -182,7 +185,14 @@ pub fn run(args: &ExecArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyh
         return writeln!(out, "{session}").context("writing the exec session ID");
     }
     let code = engine::block_on(async {
-        ensure_running(&container).await?;
+        if let Err(err) = ensure_running(&container).await {
+            // podman 4 exits 255 (its session's -1) when the exec session cannot be made.
+            return Err(CliError::Exit {
+                code: NO_SESSION,
+                message: error_text(&err),
+            }
+            .into());
+        }
         exec_attached(&container, &request, detach_keys).await
     })??;
     exit_with(code)

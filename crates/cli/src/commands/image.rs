@@ -134,6 +134,8 @@ pub fn tag(args: &TagArgs, global: &GlobalOptions, _out: &mut dyn Write) -> anyh
     let image = store.lookup(&args.image)?;
     for name in &args.names {
         store.tag(&image.id, name)?;
+        let tagged = corral_storage::reference::normalize_name(name).unwrap_or_else(|_| name.clone());
+        runtime.image_event("tag", &image.id, &tagged);
     }
     Ok(())
 }
@@ -143,14 +145,18 @@ pub fn untag(args: &UntagArgs, global: &GlobalOptions, _out: &mut dyn Write) -> 
     let runtime = engine::runtime(global)?;
     let store = runtime.storage();
     let image = store.lookup(&args.image)?;
+    let mut removed = Vec::new();
     if args.names.is_empty() {
-        store.untag(&image.id, None)?;
+        removed.extend(store.untag(&image.id, None)?);
     }
     for name in &args.names {
         match store.untag(&image.id, Some(name)) {
             Err(StorageError::TagNotSet { name, .. }) => return Err(anyhow::anyhow!("{name}: tag not known")),
-            other => other?,
+            other => removed.extend(other?),
         };
+    }
+    for name in &removed {
+        runtime.image_event("untag", &image.id, name);
     }
     Ok(())
 }

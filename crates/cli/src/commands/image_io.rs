@@ -143,6 +143,7 @@ pub fn load(args: &LoadArgs, global: &GlobalOptions, out: &mut dyn Write) -> any
     let progress = ByteProgress::new("Loading image archive", size);
     let ids = store.load_with_progress(input, None, &|n| progress.update(n))?;
     drop(progress);
+    runtime.image_event("loadfromarchive", "", &input.display().to_string());
     let mut names = Vec::new();
     for id in &ids {
         let image = store.lookup(id)?;
@@ -195,6 +196,7 @@ pub fn save(args: &SaveArgs, global: &GlobalOptions, out: &mut dyn Write) -> any
             runtime
                 .storage()
                 .save_with_progress(&references, format, path, &|n| progress.update(n))?;
+            saved_events(&runtime, &references, path);
         }
         None => {
             if std::io::stdout().is_terminal() {
@@ -210,11 +212,21 @@ pub fn save(args: &SaveArgs, global: &GlobalOptions, out: &mut dyn Write) -> any
                 .storage()
                 .save_with_progress(&references, format, &temp.path, &|n| progress.update(n))?;
             drop(progress);
+            saved_events(&runtime, &references, &temp.path);
             let mut file = File::open(&temp.path).with_context(|| format!("opening {}", temp.path.display()))?;
             std::io::copy(&mut file, out).context("writing the archive to stdout")?;
         }
     }
     Ok(())
+}
+
+/// A `save` event for each image saved to `path`.
+fn saved_events(runtime: &corral_core::Runtime, references: &[&str], path: &Path) {
+    for reference in references {
+        if let Ok(image) = runtime.storage().lookup(reference) {
+            runtime.image_event("save", &image.id, &path.display().to_string());
+        }
+    }
 }
 
 /// `import PATH [REFERENCE]`: a filesystem tarball as a one-layer image; prints its ID.
@@ -241,6 +253,7 @@ pub fn import(args: &ImportArgs, global: &GlobalOptions, out: &mut dyn Write) ->
         changes: args.change.clone(),
     };
     let id = runtime.storage().import(source, &options)?;
+    runtime.image_event("import", &id, args.reference.as_deref().unwrap_or_default());
     writeln!(out, "{id}").context("writing the image ID")?;
     Ok(())
 }

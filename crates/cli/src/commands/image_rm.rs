@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::Args;
 use corral_core::RemoveOptions as ContainerRemoveOptions;
 use corral_storage::image::{MatchedBy, lookup};
-use corral_storage::{ImageStore, RemoveOptions, StorageError};
+use corral_storage::{ImageStore, RemoveOptions, RemoveReport, StorageError};
 
 use crate::cli::GlobalOptions;
 use crate::commands::image::{image_users, in_use};
@@ -108,6 +108,7 @@ pub fn rmi(args: &RmiArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyho
             }
         };
         let image = &records[found.index];
+        let found_id = image.id.clone();
         let only_a_name = matches!(found.by, MatchedBy::Name(_)) && image.names.len() > 1;
         if !only_a_name {
             let users: Vec<(String, String)> = image_users(&runtime)?
@@ -139,6 +140,7 @@ pub fn rmi(args: &RmiArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyho
         };
         match store.remove(target, options, &users) {
             Ok(report) => {
+                removal_events(&runtime, &found_id, target, &report);
                 untagged.extend(report.untagged);
                 deleted.extend(report.deleted);
             }
@@ -152,6 +154,17 @@ pub fn rmi(args: &RmiArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyho
         writeln!(out, "Deleted: {id}").context("writing the removed images")?;
     }
     joined_errors(errors)
+}
+
+/// podman's events for one removal: `untag` for every name, `remove` when the image
+/// went, naming the reference it was removed by.
+fn removal_events(runtime: &corral_core::Runtime, id: &str, reference: &str, report: &RemoveReport) {
+    for name in &report.untagged {
+        runtime.image_event("untag", id, name);
+    }
+    if report.deleted.is_some() {
+        runtime.image_event("remove", id, reference);
+    }
 }
 
 /// Asks on stdout, reads the answer from stdin: whether the user typed `y`.
@@ -187,11 +200,15 @@ pub fn prune(args: &PruneArgs, global: &GlobalOptions, out: &mut dyn Write) -> a
         if users.contains(&image.id) || (!args.all && !image.names.is_empty()) {
             continue;
         }
-        let removed = store
-            .untag(&image.id, None)
-            .and_then(|_| store.remove(&image.id, RemoveOptions { force: false }, &users));
+        let removed = store.untag(&image.id, None).and_then(|names| {
+            for name in &names {
+                runtime.image_event("untag", &image.id, name);
+            }
+            store.remove(&image.id, RemoveOptions { force: false }, &users)
+        });
         match removed {
             Ok(report) => {
+                removal_events(&runtime, &image.id, "", &report);
                 if let Some(id) = report.deleted {
                     writeln!(out, "{id}").context("writing the removed images")?;
                 }

@@ -7,12 +7,9 @@ use std::io::Write;
 use anyhow::Context;
 use clap::Args;
 use corral_core::Runtime;
-use corral_define::ContainerStatus;
-use corral_storage::ImageStore;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use crate::cli::GlobalOptions;
-use crate::commands::version::Version;
 use crate::engine;
 use crate::format::{Formatter, JsonStyle, Origin, is_json, to_json_line};
 
@@ -27,133 +24,10 @@ pub struct InfoArgs {
     pub debug: bool,
 }
 
-fn read_trimmed(path: &str) -> String {
-    std::fs::read_to_string(path).unwrap_or_default().trim().to_owned()
-}
-
-/// A `/proc/meminfo` value in bytes.
-fn meminfo(text: &str, key: &str) -> u64 {
-    text.lines()
-        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
-        .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
-        .map_or(0, |kib| kib * 1024)
-}
-
-fn os_release() -> Value {
-    let text = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
-    let field = |key: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
-            .map(|v| v.trim_matches('"').to_owned())
-            .unwrap_or_default()
-    };
-    json!({"distribution": field("ID"), "version": field("VERSION_ID"), "codename": field("VERSION_CODENAME")})
-}
-
-/// Controllers the kernel has enabled (`/proc/cgroups`), as podman lists them on cgroup v1.
-fn cgroup_controllers() -> Vec<String> {
-    let v2 = std::fs::read_to_string("/sys/fs/cgroup/cgroup.controllers");
-    if let Ok(list) = v2 {
-        return list.split_whitespace().map(str::to_owned).collect();
-    }
-    std::fs::read_to_string("/proc/cgroups")
-        .unwrap_or_default()
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| {
-            let fields: Vec<&str> = l.split_whitespace().collect();
-            (fields.get(3) == Some(&"1")).then(|| fields[0].to_owned())
-        })
-        .collect()
-}
-
-fn uptime() -> String {
-    let seconds: f64 = read_trimmed("/proc/uptime")
-        .split_whitespace()
-        .next()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0.0);
-    let whole = seconds as u64;
-    format!("{}h {}m {:.2}s", whole / 3600, (whole % 3600) / 60, seconds % 60.0)
-}
-
-/// The whole report, with podman's JSON keys.
+/// The whole report, with podman's JSON keys (in alphabetical order).
 pub fn report(runtime: &Runtime) -> anyhow::Result<Value> {
-    let options = runtime.options();
-    let oci = engine::block_on(runtime.oci_runtime().runtime_info())??;
-    let conmon = oci.conmon.unwrap_or_default();
-    let mem = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-    let version = Version::current();
-    let arch = version.os_arch.split('/').nth(1).unwrap_or_default().to_owned();
-    let cgroup_version = if std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
-        "v2"
-    } else {
-        "v1"
-    };
-    let (mut running, mut paused, mut stopped) = (0, 0, 0);
-    let containers = runtime.get_containers()?;
-    for ctr in &containers {
-        match engine::block_on(ctr.status())?? {
-            ContainerStatus::Running => running += 1,
-            ContainerStatus::Paused => paused += 1,
-            _ => stopped += 1,
-        }
-    }
-    let images = runtime.storage().list()?.len();
-    let seccomp = options.seccomp_profile.exists();
-    let host = json!({
-        "arch": arch,
-        "cgroupManager": options.cgroup_manager.as_str(),
-        "cgroupVersion": cgroup_version,
-        "cgroupControllers": cgroup_controllers(),
-        "conmon": {"package": conmon.package, "path": conmon.path, "version": conmon.version},
-        "cpus": std::thread::available_parallelism().map_or(1, |n| n.get()),
-        "distribution": os_release(),
-        "eventLogger": "file",
-        "hostname": read_trimmed("/proc/sys/kernel/hostname"),
-        "idMappings": {"gidmap": null, "uidmap": null},
-        "kernel": read_trimmed("/proc/sys/kernel/osrelease"),
-        "logDriver": "k8s-file",
-        "memFree": meminfo(&mem, "MemAvailable"),
-        "memTotal": meminfo(&mem, "MemTotal"),
-        "ociRuntime": {"name": oci.runtime.name, "package": oci.runtime.package,
-                       "path": oci.runtime.path, "version": oci.runtime.version},
-        "os": version.os,
-        "security": {
-            "rootless": !is_root(),
-            "seccompEnabled": seccomp,
-            "seccompProfilePath": if seccomp { options.seccomp_profile.display().to_string() } else { String::new() },
-        },
-        "serviceIsRemote": false,
-        "swapFree": meminfo(&mem, "SwapFree"),
-        "swapTotal": meminfo(&mem, "SwapTotal"),
-        "uptime": uptime(),
-    });
-    let store = json!({
-        "containerStore": {"number": containers.len(), "paused": paused, "running": running, "stopped": stopped},
-        "graphDriverName": runtime.storage().driver().as_str(),
-        "graphOptions": {},
-        "graphRoot": runtime.storage().root(),
-        "imageCopyTmpDir": "/var/tmp",
-        "imageStore": {"number": images},
-        "runRoot": runtime.storage().run_root(),
-        "volumePath": options.volume_path(),
-    });
-    Ok(json!({
-        "host": host,
-        "store": store,
-        "registries": {},
-        "plugins": {"volume": ["local"], "network": [], "log": ["k8s-file"], "authorization": null},
-        "version": serde_json::to_value(&version)?,
-    }))
-}
-
-fn is_root() -> bool {
-    read_trimmed("/proc/self/status")
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))
-        .and_then(|v| v.split_whitespace().next().map(|u| u == "0"))
-        .unwrap_or(false)
+    let info = engine::block_on(runtime.info())??;
+    Ok(serde_json::to_value(&info)?)
 }
 
 /// podman's Go field name for a JSON key.
@@ -270,6 +144,7 @@ pub fn run(args: &InfoArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyh
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn layouts() {

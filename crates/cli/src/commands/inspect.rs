@@ -3,12 +3,10 @@
 
 use std::io::Write;
 
-use anyhow::Context;
 use clap::Args;
 
 use crate::cli::GlobalOptions;
-use crate::commands::targets::select;
-use crate::engine;
+use crate::commands::inspect_any::{InspectArgs as InspectAnyArgs, ObjectType};
 use crate::format::{Formatter, JsonStyle, Origin, is_json, to_json_line};
 
 #[derive(Debug, Clone, Args)]
@@ -44,17 +42,16 @@ pub fn render(values: &[serde_json::Value], format: Option<&str>) -> anyhow::Res
 }
 
 pub fn run(args: &InspectArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Result<()> {
-    let runtime = engine::runtime(global)?;
-    let targets = select(&runtime, &args.containers, false, args.latest)?;
-    let values = engine::block_on(async {
-        let mut values = Vec::new();
-        for (_, container) in &targets {
-            values.push(container.inspect().await?);
-        }
-        anyhow::Ok(values)
-    })??;
-    let text = render(&values, args.format.as_deref())?;
-    out.write_all(text.as_bytes()).context("writing inspect output")
+    // podman's `container inspect` is `inspect --type container`: the same
+    // output, and the same report of a name it does not find.
+    let any = InspectAnyArgs {
+        format: args.format.clone(),
+        latest: args.latest,
+        size: args.size,
+        object_type: ObjectType::Container,
+        names: args.containers.clone(),
+    };
+    crate::commands::inspect_any::run(&any, global, out)
 }
 
 #[cfg(test)]

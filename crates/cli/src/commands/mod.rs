@@ -12,6 +12,7 @@ pub mod container_prune;
 pub mod cp;
 pub mod create;
 pub mod diff;
+pub mod events;
 pub mod exec;
 pub mod exists;
 pub mod export;
@@ -37,6 +38,7 @@ pub mod run;
 pub mod start;
 pub mod stop;
 pub mod system;
+pub mod system_admin;
 pub mod targets;
 pub mod top;
 pub mod version;
@@ -218,6 +220,10 @@ pub enum Command {
     /// Copy files/folders between a container and the local filesystem
     #[command(override_usage = "corral cp [options] [CONTAINER:]SRC_PATH [CONTAINER:]DEST_PATH")]
     Cp(cp::CpArgs),
+
+    /// Show corral events
+    #[command(override_usage = "corral events [options]")]
+    Events(events::EventsArgs),
 }
 
 impl Command {
@@ -236,6 +242,7 @@ impl Command {
             Command::Unmount(_) => "unmount",
             Command::Port(_) => "port",
             Command::Cp(_) => "cp",
+            Command::Events(_) => "events",
             Command::Completion(_) => "completion",
             Command::Help(_) => "help",
             Command::Container(_) => "container",
@@ -282,6 +289,7 @@ impl Command {
             Command::Unmount(args) => mount::unmount(&args, global, out),
             Command::Port(args) => port::run(&args, global, out),
             Command::Cp(args) => cp::run(&args, global, out),
+            Command::Events(args) => events::run(&args, global, out),
             Command::Completion(args) => completion::run(&args, global, out),
             Command::Help(args) => help::run(&args, global, out),
             Command::Container(args) => container::run(args, global, out),

@@ -6,7 +6,7 @@ use std::io::Write;
 use anyhow::Context;
 use chrono::{DateTime, Local, Utc};
 use clap::Args;
-use corral_core::{Container, Runtime};
+use corral_core::{ContainerFilters, Runtime};
 use corral_define::{ContainerConfig, ContainerState, ContainerStatus};
 use serde::Serialize;
 
@@ -292,92 +292,18 @@ impl Listed {
     }
 }
 
-/// `--filter key=value`s: values of one key are alternatives, keys must all match.
-#[derive(Debug, Clone, Default)]
-pub struct Filters {
-    by_key: BTreeMap<String, Vec<String>>,
-}
-
-const FILTER_KEYS: [&str; 7] = ["id", "name", "status", "label", "exited", "ancestor", "before"];
-
-/// A `name=` pattern: `^` and `$` anchor it, otherwise any part of the name matches.
-fn name_matches(pattern: &str, name: &str) -> bool {
-    let anchored_start = pattern.starts_with('^');
-    let anchored_end = pattern.ends_with('$') && pattern.len() > usize::from(anchored_start);
-    let core = pattern.trim_start_matches('^');
-    let core = if anchored_end { &core[..core.len() - 1] } else { core };
-    match (anchored_start, anchored_end) {
-        (true, true) => name == core,
-        (true, false) => name.starts_with(core),
-        (false, true) => name.ends_with(core),
-        (false, false) => name.contains(core),
-    }
-}
-
-impl Filters {
-    pub fn parse(filters: &[String]) -> anyhow::Result<Self> {
-        let mut by_key: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for filter in filters {
-            let Some((key, value)) = filter.split_once('=') else {
-                return Err(CliError::Usage(format!("invalid filter {filter:?}")).into());
-            };
-            if !FILTER_KEYS.contains(&key) {
-                return Err(CliError::Usage(format!("{key:?} is an invalid filter")).into());
-            }
-            by_key.entry(key.to_owned()).or_default().push(value.to_owned());
-        }
-        Ok(Filters { by_key })
-    }
-
-    pub fn has(&self, key: &str) -> bool {
-        self.by_key.contains_key(key)
-    }
-
-    /// Whether `listed` passes; `all` is every listed container (for `before=`).
-    pub fn matches(&self, listed: &Listed, all: &[Listed]) -> bool {
-        let c = &listed.config;
-        let s = &listed.state;
-        self.by_key.iter().all(|(key, values)| {
-            values.iter().any(|value| match key.as_str() {
-                "id" => c.id.starts_with(value.as_str()),
-                "name" => name_matches(value, &c.name),
-                "status" => state_name(s.state) == value || s.state.as_str() == value,
-                "label" => match value.split_once('=') {
-                    Some((k, v)) => c.misc.labels.get(k).is_some_and(|l| l == v),
-                    None => c.misc.labels.contains_key(value.as_str()),
-                },
-                "exited" => {
-                    matches!(s.state, ContainerStatus::Exited | ContainerStatus::Stopped)
-                        && value.parse::<i32>().is_ok_and(|code| code == s.exit_code)
-                }
-                "ancestor" => {
-                    let name = &c.root_fs.rootfs_image_name;
-                    name == value
-                        || name.trim_start_matches("localhost/").trim_end_matches(":latest") == value
-                        || name
-                            .rsplit_once(':')
-                            .is_some_and(|(repo, _)| repo == value || repo.trim_start_matches("localhost/") == value)
-                        || c.root_fs.rootfs_image_id.starts_with(value.as_str())
-                }
-                "before" => all
-                    .iter()
-                    .find(|o| o.config.id.starts_with(value.as_str()) || o.config.name == *value)
-                    .is_some_and(|o| c.created_time < o.config.created_time),
-                _ => false,
-            })
+/// Every container that passes `filters`, with its state brought up to date, newest
+/// first.
+pub async fn list(runtime: &Runtime, filters: &ContainerFilters) -> anyhow::Result<Vec<Listed>> {
+    Ok(runtime
+        .get_containers_filtered(filters)
+        .await?
+        .into_iter()
+        .map(|(container, state)| Listed {
+            config: container.config().clone(),
+            state,
         })
-    }
-}
-
-/// Every container with its state brought up to date, newest first.
-pub async fn list(runtime: &Runtime) -> anyhow::Result<Vec<(Container, Listed)>> {
-    let mut listed = Vec::new();
-    for (container, state) in runtime.get_containers_with_state().await? {
-        let config = container.config().clone();
-        listed.push((container, Listed { config, state }));
-    }
-    listed.sort_by_key(|l| std::cmp::Reverse(l.1.config.created_time));
-    Ok(listed)
+        .collect())
 }
 
 /// Storage containers the state does not know, as listings show them (podman's
@@ -410,14 +336,13 @@ pub fn run(args: &PsArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyhow
     if args.last >= 0 && args.latest {
         return Err(CliError::Usage("last and latest are mutually exclusive".into()).into());
     }
-    let filters = Filters::parse(&args.filter)?;
+    let filters = ContainerFilters::parse(&args.filter)?;
     let runtime = engine::runtime(global)?;
-    let listed: Vec<Listed> = engine::block_on(list(&runtime))??.into_iter().map(|(_, l)| l).collect();
+    let listed = engine::block_on(list(&runtime, &filters))??;
     let show_all = args.all || args.latest || args.last >= 0 || filters.has("status");
     let mut shown: Vec<&Listed> = listed
         .iter()
         .filter(|l| show_all || l.state.state == ContainerStatus::Running)
-        .filter(|l| filters.matches(l, &listed))
         .collect();
     if args.latest {
         shown.truncate(1);
@@ -539,33 +464,6 @@ mod tests {
         let text = to_json_line(&[json], JsonStyle::LIST).unwrap();
         assert!(text.contains("\"Namespaces\": {\n      \n    },"), "{text}");
         assert!(text.contains("\"Ports\": null,"), "{text}");
-    }
-
-    #[test]
-    fn filters_as_podmans() {
-        let all = vec![
-            listed("web", ContainerStatus::Running, 0),
-            listed("job", ContainerStatus::Exited, 3),
-        ];
-        let pass = |f: &[&str], l: &Listed| {
-            let f: Vec<String> = f.iter().map(|s| s.to_string()).collect();
-            Filters::parse(&f).unwrap().matches(l, &all)
-        };
-        assert!(pass(&["name=we"], &all[0]));
-        assert!(!pass(&["name=^eb"], &all[0]));
-        assert!(pass(&["name=^web$"], &all[0]));
-        assert!(pass(&["status=running"], &all[0]));
-        assert!(pass(&["status=exited", "status=running"], &all[1]));
-        assert!(pass(&["exited=3"], &all[1]));
-        assert!(!pass(&["exited=0"], &all[0]));
-        assert!(pass(&["label=l=x", "id=job"], &all[1]));
-        assert!(!pass(&["label=l=y"], &all[1]));
-        assert!(pass(&["label=l"], &all[1]));
-        assert!(pass(&["ancestor=busybox"], &all[1]));
-        assert!(pass(&["ancestor=localhost/busybox:latest"], &all[1]));
-        assert!(!pass(&["ancestor=alpine"], &all[1]));
-        assert!(Filters::parse(&["bogus=1".into()]).is_err());
-        assert!(Filters::parse(&["name".into()]).is_err());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use clap::Args;
-use corral_core::{Container, RemoveOptions};
+use corral_core::{Container, ContainerGraph, RemoveOptions};
 use corral_define::{DefineError, ErrorKind, HasKind};
 
 use crate::cli::GlobalOptions;
@@ -109,11 +109,20 @@ pub fn run(args: &RmArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyhow
         for name in &args.containers {
             match runtime.lookup_container(name) {
                 Ok(container) => targets.push((name.clone(), container)),
-                Err(err) if (args.force || args.ignore) && err.kind() == ErrorKind::NoSuchContainer => {}
+                // podman also removes a storage container the state does not know
+                // (left by a create that died halfway, or made by another tool).
+                Err(err) if err.kind() == ErrorKind::NoSuchContainer => match runtime.remove_storage_container(name) {
+                    Ok(_) => report.record(out, name, Ok(()))?,
+                    Err(_) if args.force || args.ignore => {}
+                    Err(_) => report.fail(err.into()),
+                },
                 Err(err) => report.fail(err.into()),
             }
         }
     }
+    // Dependents before the containers they depend on.
+    let targets =
+        ContainerGraph::of_containers(targets.iter().map(|(_, c)| c))?.arrange_for_stop(targets, |(_, c)| c.id());
     let options = RemoveOptions {
         force: args.force,
         timeout: args.time,
@@ -121,6 +130,10 @@ pub fn run(args: &RmArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyhow
     engine::block_on(async {
         for (name, container) in &targets {
             let mut result = remove(container, options).await;
+            // Removed by another process meanwhile: gone, as forced removal wants.
+            if args.force && result.as_ref().is_err_and(is_no_such_container) {
+                continue;
+            }
             if result.is_ok() && args.volumes {
                 let volumes = &container.config().root_fs.named_volumes;
                 result = runtime.remove_anonymous_volumes(volumes).await.map_err(Into::into);

@@ -7,13 +7,13 @@ use std::io::Write;
 use anyhow::Context;
 use clap::Args;
 use corral_attach::{AttachOptions, AttachStreams, DetachKeys, RawTerminal};
-use corral_core::Container;
+use corral_core::{Container, ContainerGraph};
 use corral_define::ContainerStatus;
 
 use crate::cli::GlobalOptions;
 use crate::commands::targets::{Report, select};
 use crate::engine;
-use crate::error::CliError;
+use crate::error::{CliError, ENGINE_ERROR, error_text};
 
 #[derive(Debug, Clone, Args)]
 pub struct StartArgs {
@@ -106,6 +106,18 @@ pub fn exit_with(code: i32) -> anyhow::Result<()> {
     .into())
 }
 
+/// podman's report of a container that failed to start: its ID (quoted when not
+/// attached, as podman quotes it) before the reason, exit code 125 whatever the reason.
+fn start_failed(id: String, err: anyhow::Error) -> anyhow::Error {
+    let text = error_text(&err);
+    let reason = text.strip_prefix("Error: ").unwrap_or(&text);
+    CliError::Exit {
+        code: ENGINE_ERROR,
+        message: format!("Error: unable to start container {id}: {reason}"),
+    }
+    .into()
+}
+
 pub fn run(args: &StartArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Result<()> {
     let runtime = engine::runtime(global)?;
     let targets = select(&runtime, &args.containers, args.all, args.latest)?;
@@ -118,11 +130,15 @@ pub fn run(args: &StartArgs, global: &GlobalOptions, out: &mut dyn Write) -> any
             detach_keys: args.detach_keys.clone(),
         };
         out.flush().context("writing output")?;
-        return match engine::block_on(start_attached(container, &setup))?? {
-            Attached::Exited(code) => exit_with(code),
-            Attached::Detached => Ok(()),
+        return match engine::block_on(start_attached(container, &setup))? {
+            Ok(Attached::Exited(code)) => exit_with(code),
+            Ok(Attached::Detached) => Ok(()),
+            Err(err) => Err(start_failed(container.id().to_string(), err)),
         };
     }
+    // Dependencies before the containers that depend on them.
+    let targets =
+        ContainerGraph::of_containers(targets.iter().map(|(_, c)| c))?.arrange_for_start(targets, |(_, c)| c.id());
     let mut report = Report::new();
     engine::block_on(async {
         for (name, container) in &targets {
@@ -133,7 +149,8 @@ pub fn run(args: &StartArgs, global: &GlobalOptions, out: &mut dyn Write) -> any
                 }
                 Ok(())
             }
-            .await;
+            .await
+            .map_err(|err| start_failed(format!("{:?}", container.id()), err));
             report.record(out, name, result)?;
         }
         anyhow::Ok(())

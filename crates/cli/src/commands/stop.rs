@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use clap::Args;
+use corral_core::ContainerGraph;
 use corral_define::{ErrorKind, HasKind};
 
 use crate::cli::GlobalOptions;
@@ -48,10 +49,17 @@ pub fn run(args: &StopArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyh
     if args.all {
         targets.retain(|(_, c)| c.record().is_ok_and(|r| r.state.state.is_active()));
     }
+    // Dependents before the containers they depend on.
+    let targets =
+        ContainerGraph::of_containers(targets.iter().map(|(_, c)| c))?.arrange_for_stop(targets, |(_, c)| c.id());
     let mut report = Report::new();
     engine::block_on(async {
         for (name, container) in &targets {
-            let result = container.stop(args.time).await.map_err(anyhow::Error::from);
+            let result = match container.stop(args.time).await {
+                // podman (for docker's sake) stops a container never started by doing nothing.
+                Err(err) if err.kind() == ErrorKind::InvalidState => Ok(()),
+                other => other.map_err(anyhow::Error::from),
+            };
             report.record(out, name, result)?;
         }
         anyhow::Ok(())

@@ -1,17 +1,17 @@
-//! `corral system info|df|prune|reset`: the engine as a whole.
+//! `corral system info|df|migrate|prune|renumber|reset`: the engine as a whole.
 
 use std::io::{BufRead, Write};
 use std::path::Path;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use corral_core::{RemoveOptions, Runtime, VolumeFilters};
+use corral_core::{Runtime, VolumeFilters};
 use corral_storage::ImageStore;
 use serde::Serialize;
 
 use crate::cli::GlobalOptions;
 use crate::commands::image::{human_size, image_users, in_use};
-use crate::commands::{container_prune, image_rm, info, volume};
+use crate::commands::{container_prune, events, image_rm, info, system_admin, volume};
 use crate::engine;
 use crate::format::{Headers, JsonStyle, ListFormat};
 
@@ -28,13 +28,25 @@ pub enum SystemCommand {
     #[command(override_usage = "corral system df [options]")]
     Df(DfArgs),
 
+    /// Show corral events
+    #[command(override_usage = "corral system events [options]")]
+    Events(events::EventsArgs),
+
     /// Display corral system information
     #[command(override_usage = "corral system info [options]")]
     Info(info::InfoArgs),
 
+    /// Migrate containers
+    #[command(override_usage = "corral system migrate [options]")]
+    Migrate(system_admin::MigrateArgs),
+
     /// Remove unused data
     #[command(override_usage = "corral system prune [options]")]
     Prune(PruneArgs),
+
+    /// Migrate lock numbers
+    #[command(override_usage = "corral system renumber")]
+    Renumber,
 
     /// Reset corral storage
     #[command(override_usage = "corral system reset [options]")]
@@ -77,8 +89,11 @@ pub struct ResetArgs {
 pub fn run(args: SystemArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Result<()> {
     match args.command {
         SystemCommand::Df(args) => df(&args, global, out),
+        SystemCommand::Events(args) => events::run(&args, global, out),
         SystemCommand::Info(args) => info::run(&args, global, out),
+        SystemCommand::Migrate(args) => system_admin::migrate(&args, global, out),
         SystemCommand::Prune(args) => prune(&args, global, out),
+        SystemCommand::Renumber => system_admin::renumber(global),
         SystemCommand::Reset(args) => reset(&args, global, out),
     }
 }
@@ -219,7 +234,11 @@ pub fn prune(args: &PruneArgs, global: &GlobalOptions, out: &mut dyn Write) -> a
     }
     let before = df_rows(&engine::runtime(global)?)?;
     prune_section(out, "Deleted Containers", |o| {
-        container_prune::run(&container_prune::PruneArgs { force: true }, global, o)
+        let prune = container_prune::PruneArgs {
+            force: true,
+            filter: Vec::new(),
+        };
+        container_prune::run(&prune, global, o)
     })?;
     if args.volumes {
         prune_section(out, "Deleted Volumes", |o| {
@@ -269,39 +288,7 @@ pub fn reset(args: &ResetArgs, global: &GlobalOptions, out: &mut dyn Write) -> a
         }
     }
     let runtime = engine::runtime(global)?;
-    let force = RemoveOptions {
-        force: true,
-        timeout: Some(0),
-    };
-    engine::block_on(async {
-        for ctr in runtime.get_containers()? {
-            if let Err(e) = ctr.remove(force).await {
-                tracing::error!("removing container {}: {e}", ctr.id());
-            }
-        }
-        for v in runtime.volumes(&VolumeFilters::default())? {
-            if let Err(e) = runtime.remove_volume(&v, true).await {
-                tracing::error!("removing volume {}: {e}", v.name());
-            }
-        }
-        anyhow::Ok(())
-    })??;
-    let store = runtime.storage();
-    for image in store.list()? {
-        let removed = store.remove(&image.id, corral_storage::RemoveOptions { force: true }, &[]);
-        if let Err(e) = removed {
-            tracing::error!("removing image {}: {e}", image.id);
-        }
-    }
-    let options = runtime.options().clone();
-    drop(runtime);
-    for dir in [options.root.clone(), options.runroot.clone(), options.tmp_dir()] {
-        match std::fs::remove_dir_all(&dir) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e).with_context(|| format!("removing {}", dir.display())),
-        }
-    }
+    engine::block_on(runtime.reset())??;
     Ok(())
 }
 

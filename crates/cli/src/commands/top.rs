@@ -32,7 +32,9 @@ pub fn run(args: &TopArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyho
     };
     let runtime = engine::runtime(global)?;
     let container = match name {
-        Some(name) => runtime.lookup_container(name)?,
+        Some(name) => runtime
+            .lookup_container(name)
+            .context("unable to look up requested container")?,
         None => runtime.latest()?,
     };
     let lines = engine::block_on(async {

@@ -2,20 +2,17 @@
 //! image and an [`Env`] with a root and runroot of its own that cleans up
 //! every container, mount and directory it made, even when a test fails.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // each test binary uses a part
 
-use std::path::{Path, PathBuf};
-use std::process::Command as StdCommand;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use assert_cmd::Command;
 use corral_cli::cli::GlobalOptions;
 use corral_storage::ImageStore;
-use corral_storage::archive::{Compression, ImageBuilder, LayerBuilder, write_docker_archive};
-use corral_storage::spec::{ContainerSettings, ImageConfig, host_architecture};
+use corral_test_support::{BusyboxImage, Scratch, Tree};
 
-pub const IMAGE: &str = "localhost/busybox:latest";
-const BUSYBOX: &str = "/usr/bin/busybox";
+pub const IMAGE: &str = corral_test_support::IMAGE_NAME;
 
 /// Which busybox image an [`Env`] loads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,69 +22,15 @@ pub enum TestImage {
     WithDataVolume,
 }
 
-/// The busybox test image (as `cargo xtask test-image` builds it) as a docker
-/// archive; with `data_volume`, it also declares `VOLUME /data` holding `/data/seed`.
-fn write_image(path: &Path, data_volume: bool) {
-    let mut layer = LayerBuilder::new();
-    for (dir, mode) in [
-        ("bin", 0o755),
-        ("usr", 0o755),
-        ("usr/bin", 0o755),
-        ("usr/sbin", 0o755),
-        ("sbin", 0o755),
-        ("etc", 0o755),
-        ("dev", 0o755),
-        ("proc", 0o555),
-        ("sys", 0o555),
-        ("run", 0o755),
-        ("tmp", 0o1777),
-        ("root", 0o700),
-    ] {
-        layer.dir(dir, mode);
+impl TestImage {
+    /// The busybox test image with only root in `/etc/passwd` and `/etc/group`.
+    fn image(self) -> BusyboxImage {
+        let image = BusyboxImage::bare().tree(Tree::RootOnly);
+        match self {
+            TestImage::Plain => image,
+            TestImage::WithDataVolume => image.with_data_volume(),
+        }
     }
-    layer.file(
-        "bin/busybox",
-        0o755,
-        std::fs::read(BUSYBOX).expect("busybox-static is installed"),
-    );
-    let list = StdCommand::new(BUSYBOX).arg("--list-full").output().unwrap();
-    let mut applets: Vec<String> = String::from_utf8(list.stdout)
-        .unwrap()
-        .lines()
-        .map(|a| a.trim().trim_start_matches('/').to_owned())
-        .filter(|a| !a.is_empty() && a != "bin/busybox")
-        .collect();
-    applets.sort();
-    applets.dedup();
-    for applet in &applets {
-        layer.symlink(applet, "/bin/busybox");
-    }
-    layer
-        .file("etc/passwd", 0o644, "root:x:0:0:root:/root:/bin/sh\n")
-        .file("etc/group", 0o644, "root:x:0:\n");
-    if data_volume {
-        layer.dir("data", 0o755).file("data/seed", 0o644, "seeded\n");
-    }
-    let config = ImageConfig {
-        architecture: host_architecture().into(),
-        os: "linux".into(),
-        config: Some(ContainerSettings {
-            env: Some(vec!["PATH=/usr/sbin:/usr/bin:/sbin:/bin".into()]),
-            cmd: Some(vec!["sh".into()]),
-            working_dir: Some("/".into()),
-            volumes: data_volume.then(|| [("/data".to_owned(), serde_json::json!({}))].into()),
-            ..Default::default()
-        }),
-        ..Default::default()
-    };
-    let (image, blobs) = ImageBuilder::new(config)
-        .name(IMAGE)
-        .unwrap()
-        .layer(&layer.to_tar().unwrap(), Compression::Gzip)
-        .unwrap()
-        .build()
-        .unwrap();
-    write_docker_archive(std::fs::File::create(path).unwrap(), &[image], &blobs).unwrap();
 }
 
 /// A root and runroot of their own with the image loaded; dropping it
@@ -101,11 +44,12 @@ pub struct Env {
 
 impl Env {
     pub fn new(image: TestImage) -> Env {
-        let dir = tempfile::Builder::new().prefix("corral-cli-").tempdir().unwrap();
-        let root = dir.path().join("root");
-        let runroot = dir.path().join("run");
-        let archive = dir.path().join("busybox.tar");
-        write_image(&archive, image == TestImage::WithDataVolume);
+        let Scratch {
+            root,
+            runroot,
+            archive,
+            dir,
+        } = Scratch::new("corral-cli-", &image.image()).unwrap();
         let global = GlobalOptions {
             root: Some(root.clone()),
             runroot: Some(runroot.clone()),
@@ -141,36 +85,9 @@ impl Env {
     }
 }
 
-fn quiet(cmd: &mut StdCommand) {
-    let _ = cmd
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status();
-}
-
 impl Drop for Env {
     fn drop(&mut self) {
         let _ = self.corral().args(["rm", "-af", "-t", "0"]).output();
-        if let Ok(entries) = std::fs::read_dir(self.runroot.join("containers")) {
-            for entry in entries.flatten() {
-                let id = entry.file_name().to_string_lossy().into_owned();
-                if let Ok(pid) = std::fs::read_to_string(entry.path().join("userdata/conmon.pid")) {
-                    quiet(StdCommand::new("kill").args(["-9", pid.trim()]));
-                }
-                quiet(StdCommand::new("crun").args(["delete", "--force", &id]));
-            }
-        }
-        let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-        let dir = self.dir.path().to_string_lossy().into_owned();
-        let mut points: Vec<&str> = mounts
-            .lines()
-            .filter_map(|l| l.split(' ').nth(4))
-            .filter(|p| p.starts_with(&dir))
-            .collect();
-        points.sort_by_key(|p| std::cmp::Reverse(p.len()));
-        for point in points {
-            quiet(StdCommand::new("umount").args(["-l", point]));
-        }
+        corral_test_support::remove_leftovers(&self.runroot, self.dir.path());
     }
 }

@@ -22,6 +22,7 @@ impl Container {
             }
             self.connect_attach_socket()?
         };
+        self.event("attach");
         let streams = self.attachable_streams(streams);
         let options = self.attach_options(options);
         Ok(corral_attach::attach_connected(&socket, streams, options).await?)
@@ -39,11 +40,7 @@ impl Container {
                 ContainerStatus::Configured | ContainerStatus::Stopped | ContainerStatus::Exited => {
                     self.init_unlocked(&mut rec, false).await?;
                 }
-                other => {
-                    return Err(self.invalid(format!(
-                        "must be in Created or Stopped state to be started: it is {other}"
-                    )));
-                }
+                _ => return Err(self.invalid("must be in Created or Stopped state to be started")),
             }
             // conmon made the socket when it created the container; the process
             // writes nothing before the runtime's start.
@@ -51,6 +48,7 @@ impl Container {
             self.start_unlocked(&mut rec, false).await?;
             socket
         };
+        self.event("attach");
         let streams = self.attachable_streams(streams);
         let options = self.attach_options(options);
         match corral_attach::attach_connected(&socket, streams, options).await? {
@@ -75,6 +73,7 @@ impl Container {
             .rev()
             .find(|e| e.id == self.id())?
             .container_exit_code
+            .into()
     }
 
     fn connect_attach_socket(&self) -> Result<AttachSocket> {

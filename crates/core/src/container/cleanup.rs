@@ -41,6 +41,7 @@ impl Container {
                 rec.state.restart_count,
                 rec.state.exit_code
             );
+            self.event("restart");
             return self.start_unlocked(&mut rec, true).await;
         }
         self.cleanup_unlocked(&mut rec).await?;

@@ -3,11 +3,14 @@
 use std::collections::BTreeMap;
 
 use chrono::Utc;
-use corral_define::{ContainerConfig, ContainerState, ContainerStatus, ErrorKind, HasKind, new_id, validate_name};
+use corral_define::{
+    ContainerConfig, ContainerState, ContainerStatus, DefineError, ErrorKind, HasKind, NAME_PATTERN, RawJson, new_id,
+    validate_name,
+};
 use corral_state::ContainerRecord;
 
 use super::Container;
-use crate::container_spec::{ContainerSpec, NetworkMode, Seccomp};
+use crate::container_spec::{ContainerSpec, DEFAULT_UMASK, NetworkMode, Seccomp, umask_bits};
 use crate::error::{CoreError, Result};
 use crate::names::random_name;
 use crate::options::CgroupManager;
@@ -115,6 +118,11 @@ fn environment(spec: &ContainerSpec, image: &ImageInfo, hostname: &str) -> Vec<S
     order.iter().map(|k| format!("{k}={}", env[k])).collect()
 }
 
+/// podman's wording for a failure to make the container's storage (its root filesystem).
+fn creating_storage(err: CoreError) -> CoreError {
+    DefineError::new(err.kind(), format!("creating container storage: {err}")).into()
+}
+
 fn user_is_root(user: &str) -> bool {
     let name = user.split(':').next().unwrap_or_default();
     matches!(name, "" | "root" | "0")
@@ -128,17 +136,19 @@ impl Runtime {
         let inner = &self.inner;
         let name = match &spec.name {
             Some(n) => {
-                validate_name(n)?;
+                if validate_name(n).is_err() {
+                    return Err(CoreError::InvalidArg(format!(
+                        "running container create option: names must match {NAME_PATTERN}"
+                    )));
+                }
                 n.clone()
             }
             None => self.free_name()?,
         };
-        if self.name_taken(&name)? {
-            return Err(corral_state::StateError::NameInUse {
-                name,
-                object: corral_state::ObjectKind::Container,
-            }
-            .into());
+        if let Some(holder) = self.name_holder(&name)? {
+            // The same words as when storage finds the name taken (a create racing this one).
+            let taken = corral_storage::StorageError::ContainerNameInUse { name, id: holder };
+            return Err(creating_storage(taken.into()));
         }
         let image = inner.rootfs.image(&spec.image)?;
         let mut dependencies = Vec::new();
@@ -147,6 +157,7 @@ impl Runtime {
         }
         let id = new_id()?;
         let config = self.build_config(&spec, &image, &id, &name, dependencies)?;
+        self.check_new_dependencies(crate::graph::GraphNode::of(&config))?;
         let volumes = self.prepare_volumes(&spec, &image)?;
         let undo_volumes = |err: CoreError| {
             self.discard_volumes(&volumes.made);
@@ -167,7 +178,11 @@ impl Runtime {
             }
             undo_volumes(err)
         };
-        inner.rootfs.create(&id, &image.id, &name).map_err(undo_lock)?;
+        inner
+            .rootfs
+            .create(&id, &image.id, &name)
+            .map_err(creating_storage)
+            .map_err(undo_lock)?;
         let undo_fs = |err: CoreError| {
             if let Err(e) = inner.rootfs.remove(&id) {
                 tracing::warn!("removing the root filesystem of {id} after a failed create: {e}");
@@ -194,11 +209,12 @@ impl Runtime {
         Container::new(self.clone(), rec.config)
     }
 
-    /// True when a container other than by exact ID already has this name.
-    fn name_taken(&self, name: &str) -> Result<bool> {
+    /// The ID of the container that already has this name (not merely an ID prefix).
+    fn name_holder(&self, name: &str) -> Result<Option<String>> {
         match self.inner.state.lookup_container(name) {
-            Ok(rec) => Ok(rec.name() == name),
-            Err(e) if matches!(e.kind(), ErrorKind::NoSuchContainer | ErrorKind::Ambiguous) => Ok(false),
+            Ok(rec) if rec.name() == name => Ok(Some(rec.id().to_string())),
+            Ok(_) => Ok(None),
+            Err(e) if matches!(e.kind(), ErrorKind::NoSuchContainer | ErrorKind::Ambiguous) => Ok(None),
             Err(e) => Err(e.into()),
         }
     }
@@ -206,7 +222,7 @@ impl Runtime {
     fn free_name(&self) -> Result<String> {
         for _ in 0..32 {
             let name = random_name()?;
-            if !self.name_taken(&name)? {
+            if self.name_holder(&name)?.is_none() {
                 return Ok(name);
             }
         }
@@ -251,6 +267,13 @@ impl Runtime {
             (Seccomp::Profile(p), _) => Some(p.clone()),
             (Seccomp::Default, _) => Some(o.seccomp_profile.clone()).filter(|p| p.exists()),
         };
+        let oci = self.oci_for_new_container(spec.oci_runtime.as_deref())?;
+        spec::sysctl::check(&spec.sysctls, spec.network)?;
+        if let Some(tz) = &spec.timezone {
+            spec::timezone::check(tz)?;
+        }
+        let umask = spec.umask.clone().unwrap_or_else(|| DEFAULT_UMASK.to_string());
+        umask_bits(&umask)?;
         let mut labels = image.settings.labels.clone().unwrap_or_default();
         labels.extend(spec.labels.clone());
         let input = SpecInput {
@@ -276,6 +299,7 @@ impl Runtime {
             seccomp_profile: seccomp_profile.clone(),
             init_path: spec.init.then(|| o.init_path.clone()),
             annotations: spec.annotations.clone(),
+            sysctls: spec.sysctls.clone(),
         };
         let oci_spec = spec::base(&input)?;
 
@@ -284,8 +308,11 @@ impl Runtime {
             name: name.to_string(),
             namespace: o.namespace.clone(),
             created_time: Utc::now(),
-            oci_runtime: self.inner.oci.name().to_string(),
-            spec: Some(oci_spec),
+            oci_runtime: oci.name().to_string(),
+            spec: Some(
+                RawJson::from_value(&oci_spec)
+                    .map_err(|e| CoreError::Internal(format!("encoding the OCI spec: {e}")))?,
+            ),
             ..Default::default()
         };
         c.root_fs.rootfs_image_id = image.id.clone();
@@ -331,6 +358,8 @@ impl Runtime {
         if spec.init {
             c.misc.init_path = o.init_path.display().to_string();
         }
+        c.misc.umask = umask;
+        c.misc.timezone = spec.timezone.clone().unwrap_or_default();
         c.misc.dependencies = dependencies;
         c.misc.create_command = spec.create_command.clone();
         Ok(c)

@@ -20,7 +20,9 @@ impl Container {
     /// Writes the container's whole filesystem to `out` as a tar.
     pub async fn export(&self, out: &mut dyn Write) -> Result<()> {
         let (_guard, _rec) = self.lock_and_sync().await?;
-        Ok(ContainerFsStore::export(self.rt.storage(), self.id(), out)?)
+        ContainerFsStore::export(self.rt.storage(), self.id(), out)?;
+        self.event("export");
+        Ok(())
     }
 
     /// Makes a new image of the container's changes on its image and returns its
@@ -37,13 +39,17 @@ impl Container {
         if paused {
             self.unpause().await?;
         }
-        Ok(committed?)
+        let image = committed?;
+        self.event("commit");
+        Ok(image)
     }
 
     /// Mounts the root filesystem (one more user) and returns where it is.
     pub async fn mount(&self) -> Result<PathBuf> {
         let (_guard, _rec) = self.lock_and_sync().await?;
-        Ok(ContainerFsStore::mount(self.rt.storage(), self.id())?)
+        let path = ContainerFsStore::mount(self.rt.storage(), self.id())?;
+        self.event("mount");
+        Ok(path)
     }
 
     /// One user fewer of the root filesystem (all of them with `force`). The last
@@ -59,6 +65,7 @@ impl Container {
             )));
         }
         ContainerFsStore::unmount(storage, self.id(), force)?;
+        self.event("unmount");
         Ok(())
     }
 }

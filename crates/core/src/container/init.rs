@@ -5,10 +5,12 @@ use std::path::{Path, PathBuf};
 
 use corral_define::ContainerStatus;
 use corral_state::ContainerRecord;
+use serde_json::{Value, json};
 
 use super::Container;
+use crate::container_spec::{DEFAULT_UMASK, umask_bits};
 use crate::error::{CoreError, Result};
-use crate::spec::{self, FileBind, user};
+use crate::spec::{self, FileBind, default_mounts, hooks, timezone, user};
 
 /// Writes a file whole: a temporary name beside it, renamed into place.
 pub(crate) fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
@@ -23,11 +25,16 @@ impl Container {
     /// Creates the container in the OCI runtime without starting it.
     pub async fn init(&self) -> Result<()> {
         let (_guard, mut rec) = self.lock_and_sync().await?;
+        self.init_checked_unlocked(&mut rec).await
+    }
+
+    /// [`init`](Self::init) with the lock held.
+    pub(crate) async fn init_checked_unlocked(&self, rec: &mut ContainerRecord) -> Result<()> {
         match rec.state.state {
             ContainerStatus::Configured | ContainerStatus::Stopped | ContainerStatus::Exited => {}
             other => return Err(self.invalid(format!("has already been created in runtime: it is {other}"))),
         }
-        self.init_unlocked(&mut rec, false).await
+        self.init_unlocked(rec, false).await
     }
 
     /// libpod's init (and reinit from stopped/exited): on failure everything done is
@@ -83,17 +90,16 @@ impl Container {
         let binds = self.write_etc_files(bundle)?;
         let resolved = user::resolve(&rootfs, &self.config.security.user, &self.config.security.groups)?;
         let base = self
-            .config
-            .spec
-            .as_ref()
+            .stored_spec()?
             .ok_or_else(|| CoreError::Internal(format!("container {} has no OCI spec", self.id())))?;
         let seccomp_profile =
             Some(Path::new(&self.config.security.seccomp_profile_path)).filter(|p| !p.as_os_str().is_empty());
-        let mut spec = spec::finalize(base, &rootfs, &resolved, &binds, seccomp_profile)?;
+        let mut spec = spec::finalize(&base, &rootfs, &resolved, &binds, seccomp_profile)?;
         let volume_binds = self.volume_binds()?;
         if let Some(mounts) = spec["mounts"].as_array_mut() {
             mounts.extend(volume_binds);
         }
+        self.add_engine_settings(&mut spec, bundle)?;
         let config_path = bundle.join("config.json");
         let bytes = serde_json::to_vec_pretty(&spec).map_err(|source| CoreError::Json {
             what: "encoding the OCI spec",
@@ -113,8 +119,34 @@ impl Container {
         Ok(())
     }
 
+    /// What the engine adds to every container's spec at init: the umask, the default
+    /// mounts of mounts.conf (where the user mounted nothing), then the OCI hooks that
+    /// match the finished spec.
+    fn add_engine_settings(&self, spec: &mut Value, bundle: &Path) -> Result<()> {
+        let c = &self.config;
+        let options = &self.rt.inner.options;
+        let umask = if c.misc.umask.is_empty() {
+            DEFAULT_UMASK
+        } else {
+            &c.misc.umask
+        };
+        spec["process"]["user"]["umask"] = json!(umask_bits(umask)?);
+        let defaults = default_mounts::prepare_all(options.default_mounts_file.as_deref(), bundle);
+        if let Some(mounts) = spec["mounts"].as_array_mut() {
+            for m in defaults {
+                if !mounts.iter().any(|have| have["destination"] == json!(m.destination)) {
+                    mounts.push(json!({"destination": m.destination, "type": "bind", "source": m.source,
+                                       "options": ["bind", "rprivate"]}));
+                }
+            }
+        }
+        let hooks = hooks::load(&options.hooks_dirs)?;
+        let has_bind_mounts = !c.root_fs.mounts.is_empty() || !c.root_fs.named_volumes.is_empty();
+        hooks::inject(spec, &hooks, has_bind_mounts)
+    }
+
     /// `/etc/hostname`, `/etc/hosts` and `/etc/resolv.conf` for the container, in its
-    /// bundle directory.
+    /// bundle directory, and `/etc/localtime` for one made with a time zone.
     fn write_etc_files(&self, bundle: &Path) -> Result<Vec<FileBind>> {
         let net = &self.config.network;
         let host_net = net.network_mode == "host";
@@ -179,6 +211,16 @@ impl Container {
             write_atomic(&path, text.as_bytes())?;
             binds.push(FileBind {
                 destination: dest.to_string(),
+                source: path,
+            });
+        }
+        if !self.config.misc.timezone.is_empty() {
+            let zone = timezone::zone_file(&self.config.misc.timezone)?;
+            let bytes = std::fs::read(&zone).map_err(|e| CoreError::io("reading the zone file", &zone, e))?;
+            let path = bundle.join("localtime");
+            write_atomic(&path, &bytes)?;
+            binds.push(FileBind {
+                destination: "/etc/localtime".to_string(),
                 source: path,
             });
         }

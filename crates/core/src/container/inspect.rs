@@ -26,7 +26,7 @@ impl Container {
     pub async fn inspect(&self) -> Result<Value> {
         let state = self.state().await?;
         let c = &self.config;
-        let spec = c.spec.clone().unwrap_or(Value::Null);
+        let spec = self.stored_spec()?.unwrap_or(Value::Null);
         let process = &spec["process"];
         let resources = &spec["linux"]["resources"];
         let handle = self.handle();
@@ -112,7 +112,7 @@ impl Container {
             "SandboxID": "", "HairpinMode": false, "LinkLocalIPv6Address": "", "LinkLocalIPv6PrefixLen": 0,
             "Ports": {}, "SandboxKey": state.net_ns.clone().unwrap_or_default(),
         });
-        let config_json = json!({
+        let mut config_json = json!({
             "Hostname": c.network.hostname,
             "Domainname": "",
             "User": c.security.user,
@@ -140,6 +140,9 @@ impl Container {
             "Passwd": true,
             "sdNotifyMode": "container",
         });
+        if !c.misc.timezone.is_empty() {
+            config_json["Timezone"] = json!(c.misc.timezone);
+        }
         let host_json = json!({
             "Binds": [],
             "CgroupManager": self.rt.inner.options.cgroup_manager.as_str(),

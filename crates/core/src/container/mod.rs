@@ -4,10 +4,12 @@
 //! acts, and saves; functions named `*_unlocked` expect the caller to hold the lock.
 
 mod attach;
+mod batch;
 mod cleanup;
 mod create;
 mod exec;
 mod exec_detached;
+mod exec_session;
 mod filesystem;
 mod follow;
 mod init;
@@ -15,6 +17,7 @@ mod inspect;
 mod rename;
 mod start;
 mod stop;
+mod sync;
 mod top;
 mod volumes;
 mod wait;
@@ -31,9 +34,12 @@ use crate::error::{CoreError, Result};
 use crate::logs::{LogLine, LogOptions, read_log};
 use crate::runtime::Runtime;
 
+pub use batch::Batch;
 pub use cleanup::RemoveOptions;
 pub use create::parse_signal;
 pub use exec::ExecRequest;
+pub use exec_session::{ExecProcessInspect, ExecSessionInspect};
+pub use wait::DEFAULT_WAIT_INTERVAL;
 
 /// A container of a [`Runtime`]. Holds its immutable config; its state is always
 /// read afresh from the store.
@@ -46,7 +52,15 @@ pub struct Container {
 
 impl Container {
     pub(crate) fn new(rt: Runtime, config: ContainerConfig) -> Result<Container> {
-        let lock: Arc<dyn Locker> = Arc::from(rt.inner.locks.retrieve_lock(config.lock_id)?);
+        rt.ensure_valid()?;
+        let lock: Arc<dyn Locker> = match rt.inner.locks.retrieve_lock(config.lock_id) {
+            Ok(lock) => Arc::from(lock),
+            // Removed by another process since its record was read: its lock went with it.
+            Err(LockError::NoSuchLock { .. }) if !rt.inner.state.has_container(&config.id)? => {
+                return Err(StateError::NoSuchContainer(config.id).into());
+            }
+            Err(e) => return Err(e.into()),
+        };
         Ok(Container {
             rt,
             config: Arc::new(config),
@@ -65,6 +79,16 @@ impl Container {
     /// The config fixed at creation (image, command, generated OCI spec, ...).
     pub fn config(&self) -> &ContainerConfig {
         &self.config
+    }
+
+    /// The OCI spec generated at creation, parsed; None for containers made without one.
+    pub(crate) fn stored_spec(&self) -> Result<Option<serde_json::Value>> {
+        self.config
+            .spec
+            .as_ref()
+            .map(|raw| raw.to_value())
+            .transpose()
+            .map_err(|e| CoreError::Internal(format!("container {}'s stored OCI spec: {e}", self.id())))
     }
 
     /// The container's record as the store has it now, without taking the lock or
@@ -137,6 +161,7 @@ impl Container {
 
     /// Takes the lock, then reads and syncs the record.
     pub(crate) async fn lock_and_sync(&self) -> Result<(LockGuard, ContainerRecord)> {
+        self.rt.ensure_valid()?;
         let guard = self.lock().await?;
         let mut rec = self.rt.inner.state.container(self.id())?;
         self.sync_unlocked(&mut rec).await?;

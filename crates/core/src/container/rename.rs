@@ -1,6 +1,6 @@
 //! `rename`: a new name for the container, whatever its status.
 
-use corral_define::validate_name;
+use corral_define::{DefineError, ErrorKind, HasKind, NAME_PATTERN, validate_name};
 
 use super::Container;
 use crate::error::{CoreError, Result};
@@ -10,7 +10,9 @@ impl Container {
     /// keeps the config it was made with). The name must be valid and used by no
     /// other container or pod; a pod's infra container cannot be renamed.
     pub async fn rename(&self, new_name: &str) -> Result<Container> {
-        validate_name(new_name)?;
+        if validate_name(new_name).is_err() {
+            return Err(CoreError::InvalidArg(format!("names must match {NAME_PATTERN}")));
+        }
         if self.config.misc.is_infra {
             return Err(CoreError::InvalidArg(format!(
                 "cannot rename infra container {}",
@@ -21,10 +23,29 @@ impl Container {
         // Another process may have renamed it since this handle was made.
         let mut config = self.rt.inner.state.get_container_config(self.id())?;
         let old_name = std::mem::replace(&mut config.name, new_name.to_string());
-        self.rt
-            .inner
-            .state
-            .safe_rewrite_container_config(&old_name, new_name, &config)?;
+        let state = &self.rt.inner.state;
+        match state.safe_rewrite_container_config(&old_name, new_name, &config) {
+            Err(e) if e.kind() == ErrorKind::ContainerExists || e.kind() == ErrorKind::PodExists => {
+                let id = self.id();
+                return Err(DefineError::new(
+                    ErrorKind::ContainerExists,
+                    format!(
+                        "renaming container {id}: name {new_name} already in use, cannot rename container {id}: container already exists"
+                    ),
+                )
+                .into());
+            }
+            other => other?,
+        }
+        // Storage keeps names unique too: the old name must be free for a new container.
+        if let Err(e) = self.rt.inner.rootfs.rename(self.id(), new_name) {
+            let mut back = config.clone();
+            back.name = old_name.clone();
+            if let Err(undo) = state.safe_rewrite_container_config(new_name, &old_name, &back) {
+                tracing::warn!("restoring the name {old_name} of container {}: {undo}", self.id());
+            }
+            return Err(e);
+        }
         let renamed = Container::new(self.rt.clone(), config)?;
         renamed.event("rename");
         Ok(renamed)

@@ -20,6 +20,7 @@ impl Container {
     pub async fn restart(&self, timeout: Option<u32>) -> Result<()> {
         self.start_dependencies().await?;
         let (_guard, mut rec) = self.lock_and_sync().await?;
+        self.event("restart");
         if rec.state.state.is_active() {
             self.stop_unlocked(&mut rec, timeout.unwrap_or(self.config.misc.stop_timeout))
                 .await?;
@@ -54,16 +55,26 @@ impl Container {
     }
 
     pub(crate) async fn start_unlocked(&self, rec: &mut ContainerRecord, retain_retries: bool) -> Result<()> {
+        if rec.state.state == ContainerStatus::Created {
+            // A start killed after the runtime's start but before saving left
+            // `created` in the store: the runtime knows better.
+            let before = rec.state.clone();
+            self.oci().sync_container_status(&self.handle(), &mut rec.state).await?;
+            if rec.state.state == ContainerStatus::Running {
+                rec.state.started_time.get_or_insert_with(chrono::Utc::now);
+                self.save(rec)?;
+                return Ok(());
+            }
+            if rec.state != before {
+                self.save(rec)?;
+            }
+        }
         match rec.state.state {
             ContainerStatus::Created => {}
             ContainerStatus::Configured | ContainerStatus::Stopped | ContainerStatus::Exited => {
                 self.init_unlocked(rec, retain_retries).await?;
             }
-            other => {
-                return Err(self.invalid(format!(
-                    "must be in Created or Stopped state to be started: it is {other}"
-                )));
-            }
+            _ => return Err(self.invalid("must be in Created or Stopped state to be started")),
         }
         rec.state.stopped_by_user = false;
         let result = self.oci().start_container(&self.handle(), &mut rec.state).await;

@@ -18,10 +18,15 @@ impl Container {
     /// `exited`). Stopping a stopped or exited container does nothing.
     pub async fn stop(&self, timeout: Option<u32>) -> Result<()> {
         let (_guard, mut rec) = self.lock_and_sync().await?;
+        self.stop_checked_unlocked(&mut rec, timeout).await
+    }
+
+    /// [`stop`](Self::stop) with the lock held.
+    pub(crate) async fn stop_checked_unlocked(&self, rec: &mut ContainerRecord, timeout: Option<u32>) -> Result<()> {
         match rec.state.state {
             ContainerStatus::Stopped | ContainerStatus::Exited => {
                 if rec.state.state == ContainerStatus::Stopped {
-                    self.cleanup_unlocked(&mut rec).await?;
+                    self.cleanup_unlocked(rec).await?;
                 }
                 Ok(())
             }
@@ -29,11 +34,12 @@ impl Container {
             | ContainerStatus::Running
             | ContainerStatus::Paused
             | ContainerStatus::Stopping => {
-                self.stop_unlocked(&mut rec, timeout.unwrap_or(self.config.misc.stop_timeout))
+                self.stop_unlocked(rec, timeout.unwrap_or(self.config.misc.stop_timeout))
                     .await
             }
-            other => Err(self.invalid(format!(
-                "can only stop created or running containers: it is in state {other}"
+            other => Err(CoreError::InvalidState(format!(
+                "can only stop created or running containers. {} is in state {other}",
+                self.id()
             ))),
         }
     }
@@ -87,25 +93,47 @@ impl Container {
     /// Sends `signal` to the container's process.
     pub async fn kill(&self, signal: i32) -> Result<()> {
         let (_guard, mut rec) = self.lock_and_sync().await?;
+        self.kill_unlocked(&mut rec, signal).await
+    }
+
+    pub(crate) async fn kill_unlocked(&self, rec: &mut ContainerRecord, signal: i32) -> Result<()> {
         match rec.state.state {
             ContainerStatus::Running | ContainerStatus::Paused | ContainerStatus::Stopping => {}
             other => {
-                return Err(self.invalid(format!("can only kill running containers: it is in state {other}")));
+                return Err(CoreError::InvalidState(format!(
+                    "can only kill running containers. {} is in state {other}",
+                    self.id()
+                )));
             }
         }
         rec.state.stopped_by_user = true;
-        self.save(&rec)?;
+        self.save(rec)?;
         self.oci()
             .kill_container(&self.handle(), &rec.state, signal, false)
             .await?;
+        self.event("kill");
         Ok(())
     }
 
     /// Freezes every process of the container.
     pub async fn pause(&self) -> Result<()> {
         let (_guard, mut rec) = self.lock_and_sync().await?;
-        if rec.state.state != ContainerStatus::Running {
-            return Err(self.invalid(format!("is not running, can't pause: it is {}", rec.state.state)));
+        self.pause_unlocked(&mut rec).await
+    }
+
+    pub(crate) async fn pause_unlocked(&self, rec: &mut ContainerRecord) -> Result<()> {
+        // podman's wording: the ID when already paused, else the status.
+        match rec.state.state {
+            ContainerStatus::Running => {}
+            ContainerStatus::Paused => {
+                return Err(CoreError::InvalidState(format!("{:?} is already paused", self.id())));
+            }
+            other => {
+                return Err(CoreError::InvalidState(format!(
+                    "{:?} is not running, can't pause",
+                    other.as_str()
+                )));
+            }
         }
         if self.rt.inner.options.cgroup_manager == crate::options::CgroupManager::Disabled {
             return Err(CoreError::InvalidArg(
@@ -113,7 +141,7 @@ impl Container {
             ));
         }
         self.oci().pause_container(&self.handle(), &mut rec.state).await?;
-        self.save(&rec)?;
+        self.save(rec)?;
         self.event("pause");
         Ok(())
     }
@@ -121,11 +149,18 @@ impl Container {
     /// Thaws a paused container.
     pub async fn unpause(&self) -> Result<()> {
         let (_guard, mut rec) = self.lock_and_sync().await?;
+        self.unpause_unlocked(&mut rec).await
+    }
+
+    pub(crate) async fn unpause_unlocked(&self, rec: &mut ContainerRecord) -> Result<()> {
         if rec.state.state != ContainerStatus::Paused {
-            return Err(self.invalid(format!("is not paused, can't unpause: it is {}", rec.state.state)));
+            return Err(CoreError::InvalidState(format!(
+                "{:?} is not paused, can't unpause",
+                self.id()
+            )));
         }
         self.oci().unpause_container(&self.handle(), &mut rec.state).await?;
-        self.save(&rec)?;
+        self.save(rec)?;
         self.event("unpause");
         Ok(())
     }

@@ -3,7 +3,11 @@
 //! [`finalize`] at init, once the root filesystem is mounted and the user resolved.
 
 pub(crate) mod caps;
+pub(crate) mod default_mounts;
+pub(crate) mod hooks;
 pub(crate) mod seccomp;
+pub(crate) mod sysctl;
+pub(crate) mod timezone;
 pub(crate) mod user;
 
 use std::collections::BTreeMap;
@@ -78,6 +82,19 @@ pub(crate) struct SpecInput {
     /// Host path of the init binary for `--init`.
     pub init_path: Option<PathBuf>,
     pub annotations: BTreeMap<String, String>,
+    /// Kernel parameters of the container's namespaces (`--sysctl`), already checked.
+    pub sysctls: BTreeMap<String, String>,
+}
+
+/// Go's wording of an I/O error (`no such file or directory`), for podman's messages.
+pub(crate) fn go_io_text(err: &std::io::Error) -> String {
+    let text = err.to_string();
+    let text = text.split(" (os error").next().unwrap_or(&text);
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 fn mount(dest: &str, kind: &str, source: &str, options: &[&str]) -> Value {
@@ -270,6 +287,9 @@ pub(crate) fn base(input: &SpecInput) -> Result<Value> {
     if let Some(path) = &input.cgroups_path {
         linux.insert("cgroupsPath".into(), json!(path));
     }
+    if !input.sysctls.is_empty() {
+        linux.insert("sysctl".into(), json!(input.sysctls));
+    }
     // The profile (tens of kB of JSON) is checked here, so a bad one fails
     // `create`, but added only by `finalize`: every listing decodes the base spec.
     if let Some(profile) = &input.seccomp_profile {
@@ -427,6 +447,7 @@ mod tests {
         i.cpus = Some(1.5);
         i.pids_limit = Some(100);
         i.init_path = Some("/usr/bin/catatonit".into());
+        i.sysctls = [("kernel.shmmax".to_string(), "100".to_string())].into();
         i.user_is_root = false;
         i.cap_add = vec!["NET_ADMIN".into()];
         i.mounts = vec![MountSpec {
@@ -440,6 +461,7 @@ mod tests {
         assert!(dests(&spec).contains(&"/tmp".to_string()) && dests(&spec).contains(&"/data".to_string()));
         assert_eq!(spec["process"]["args"], json!([INIT_DEST, "--", "sh"]));
         assert_eq!(spec["linux"]["resources"]["cpu"]["quota"], 150_000);
+        assert_eq!(spec["linux"]["sysctl"], json!({"kernel.shmmax": "100"}));
         assert_eq!(spec["linux"]["resources"]["memory"]["limit"], 1 << 26);
         assert_eq!(spec["process"]["capabilities"]["effective"], json!(["CAP_NET_ADMIN"]));
         assert!(

@@ -390,7 +390,10 @@ mod tests {
             ..Default::default()
         };
         config.misc.labels.insert("app".into(), "x".into());
-        config.spec = Some(serde_json::json!({"process": {"terminal": false, "args": []}}));
+        config.spec = Some(
+            corral_define::RawJson::from_value(&serde_json::json!({"process": {"terminal": false, "args": []}}))
+                .unwrap(),
+        );
         let kv = MemoryKv::default();
         let stored = kv
             .write_txn(&mut |w| {

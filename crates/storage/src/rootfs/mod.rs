@@ -144,6 +144,9 @@ pub trait ContainerFsStore {
     /// Removes the container and its directories; refused while mounted unless `force`
     /// (which unmounts first).
     fn remove_container(&self, reference: &str, force: bool) -> Result<()>;
+    /// Gives the container these names (a rename); refused when another container
+    /// has one of them.
+    fn set_names(&self, reference: &str, names: &[String]) -> Result<()>;
     /// Mounts the root filesystem (or counts one more user) and returns its path.
     fn mount(&self, reference: &str) -> Result<PathBuf>;
     /// One user fewer; the last one unmounts. `force` unmounts whatever the count.

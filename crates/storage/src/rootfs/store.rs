@@ -379,6 +379,23 @@ impl ContainerFsStore for Store {
         self.remove_container_locked(&id, force)
     }
 
+    fn set_names(&self, reference: &str, names: &[String]) -> Result<()> {
+        let _guard = self.store_lock().exclusive()?;
+        let mut index = self.read_containers()?;
+        let at = find(&index.containers, reference)?;
+        let id = index.containers[at].id.clone();
+        for name in names {
+            if let Some(other) = index.containers.iter().find(|c| c.id != id && c.names.contains(name)) {
+                return Err(StorageError::ContainerNameInUse {
+                    name: name.clone(),
+                    id: other.id.clone(),
+                });
+            }
+        }
+        index.containers[at].names = names.to_vec();
+        self.write_containers(&index)
+    }
+
     fn mount(&self, reference: &str) -> Result<PathBuf> {
         let _guard = self.store_lock().shared()?;
         let rec = self.container_locked(reference)?;

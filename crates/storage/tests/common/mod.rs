@@ -177,7 +177,7 @@ pub fn merge(sets: &[&MemoryBlobs], images: &[&ExportImage]) -> MemoryBlobs {
 }
 
 /// Debian's busybox-static, which the container tests put in their image.
-pub const BUSYBOX: &str = "/usr/bin/busybox";
+pub use corral_test_support::BUSYBOX;
 
 /// A two-layer busybox image: the base has busybox with a few applet links, `/etc/passwd`,
 /// `/etc/old` and `/opt/{a,b}`; the top layer deletes `/etc/old` (whiteout), makes `/opt`
@@ -236,19 +236,7 @@ pub fn busybox_image(name: &str) -> (ExportImage, MemoryBlobs) {
 /// Unmounts (detaching) everything mounted below `dir`, deepest first. Test guards call it
 /// on drop so a failed assertion leaves no mount behind.
 pub fn unmount_all_below(dir: &Path) {
-    let Ok(text) = fs::read_to_string("/proc/self/mountinfo") else {
-        return;
-    };
-    let mut points: Vec<PathBuf> = text
-        .lines()
-        .filter_map(|l| l.split(' ').nth(4))
-        .map(|m| PathBuf::from(m.replace("\\040", " ")))
-        .filter(|m| m.starts_with(dir))
-        .collect();
-    points.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
-    for p in points {
-        let _ = rustix::mount::unmount(&p, rustix::mount::UnmountFlags::DETACH);
-    }
+    corral_test_support::unmount_all_below(dir);
 }
 
 /// True when running as root (mount tests need it; they skip otherwise).

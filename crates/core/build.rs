@@ -1,4 +1,4 @@
-//! Records the compiler's version for `corral version` (podman shows the
+//! Records the compiler's version for `version` and `info` (podman shows the
 //! Go version it was built with).
 
 use std::process::Command;
