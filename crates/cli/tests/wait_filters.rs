@@ -190,3 +190,53 @@ fn prune_and_many_containers_in_dependency_order() {
     assert_eq!(removed.lines().count(), 4, "{removed}");
     assert_eq!(env.ok(&["ps", "-a", "-q"]), "");
 }
+
+/// `ps --size`: podman's SIZE column (writable layer, then with the image) and
+/// its JSON `Size` object, measured from the container's real upper layer.
+#[test]
+fn ps_size_reports_the_writable_layer() {
+    let env = Env::new(TestImage::Plain);
+    env.ok(&[
+        "run",
+        "--name",
+        "writer",
+        "busybox",
+        "sh",
+        "-c",
+        "head -c 100000 /dev/zero > /big",
+    ]);
+    env.ok(&["create", "--name", "idle", "busybox", "true"]);
+
+    let table = env.ok(&["ps", "-a", "--size"]);
+    let header = table.lines().next().unwrap();
+    assert!(header.ends_with("NAMES       SIZE"), "{table}");
+    let row = |name: &str| table.lines().find(|l| l.contains(name)).unwrap().to_owned();
+    assert!(row("writer").ends_with("100kB (virtual 2.23MB)"), "{table}");
+    assert!(row("idle").ends_with("0B (virtual 2.13MB)"), "{table}");
+
+    let json: serde_json::Value = serde_json::from_str(&env.ok(&["ps", "-a", "-s", "--format", "json"])).unwrap();
+    let size_of = |name: &str| json.as_array().unwrap().iter().find(|c| c["Names"][0] == name).unwrap()["Size"].clone();
+    let writer = size_of("writer");
+    assert_eq!(writer["rwSize"], 100_000);
+    let idle = size_of("idle");
+    assert_eq!(idle["rwSize"], 0);
+    assert_eq!(
+        writer["rootFsSize"].as_u64().unwrap() - idle["rootFsSize"].as_u64().unwrap(),
+        100_000
+    );
+    // Without --size there is no size at all.
+    let plain: serde_json::Value = serde_json::from_str(&env.ok(&["ps", "-a", "--format", "json"])).unwrap();
+    assert!(plain[0]["Size"].is_null());
+    assert_eq!(
+        env.ok(&[
+            "ps",
+            "-a",
+            "-s",
+            "--format",
+            "{{.Names}}={{.Size}}",
+            "--filter",
+            "name=idle"
+        ]),
+        "idle=0B (virtual 2.13MB)\n"
+    );
+}

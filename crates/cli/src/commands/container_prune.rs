@@ -17,8 +17,11 @@ pub struct PruneArgs {
     #[arg(short = 'f', long)]
     pub force: bool,
 
-    /// Provide filter values (e.g. 'label=<key>=<value>')
-    #[arg(long, value_name = "stringArray")]
+    #[arg(
+        long,
+        value_name = "stringArray",
+        help = "Provide filter values (e.g. 'label=<key>=<value>')"
+    )]
     pub filter: Vec<String>,
 }
 

@@ -8,9 +8,11 @@ use chrono::{DateTime, Local, Utc};
 use clap::Args;
 use corral_core::{ContainerFilters, Runtime};
 use corral_define::{ContainerConfig, ContainerState, ContainerStatus};
+use corral_storage::ImageStore;
 use serde::Serialize;
 
 use crate::cli::GlobalOptions;
+use crate::commands::image::human_size;
 use crate::engine;
 use crate::error::CliError;
 use crate::format::{Headers, JsonStyle, ListFormat, is_json, to_json_line};
@@ -21,6 +23,8 @@ const GO_ZERO_UNIX: i64 = -62_135_596_800;
 /// podman's default layout.
 const DEFAULT_FORMAT: &str =
     "{{range .}}{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}\n{{end -}}";
+/// `ps --size`: the default table with podman's SIZE column last.
+const SIZE_FORMAT: &str = "{{range .}}{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}\t{{.Size}}\n{{end -}}";
 
 #[derive(Debug, Clone, Args)]
 pub struct PsArgs {
@@ -59,6 +63,53 @@ pub struct PsArgs {
     /// Print the numeric IDs of the containers only
     #[arg(short = 'q', long)]
     pub quiet: bool,
+
+    /// Display the total file sizes
+    #[arg(short = 's', long)]
+    pub size: bool,
+}
+
+/// A container's disk use as `ps --size` reports it (podman's `ContainerSize`):
+/// its writable layer, and that plus its image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ContainerSize {
+    #[serde(rename = "rootFsSize")]
+    pub root_fs_size: u64,
+    #[serde(rename = "rwSize")]
+    pub rw_size: u64,
+}
+
+impl ContainerSize {
+    /// podman's SIZE column: `12.3kB (virtual 5.12MB)`.
+    fn human(self) -> String {
+        format!(
+            "{} (virtual {})",
+            human_size(self.rw_size, 3),
+            human_size(self.root_fs_size, 3)
+        )
+    }
+}
+
+/// The sizes of every listed container; a container whose layer cannot be read
+/// (removed meanwhile) counts as empty, as its listing line is already decided.
+fn sizes_of(runtime: &Runtime, listed: &[&Listed]) -> anyhow::Result<Vec<ContainerSize>> {
+    let image_sizes: BTreeMap<String, u64> = runtime
+        .storage()
+        .list()?
+        .into_iter()
+        .map(|image| (image.id, image.size))
+        .collect();
+    Ok(listed
+        .iter()
+        .map(|l| {
+            let rw_size = runtime.container_rw_size(&l.config.id).unwrap_or(0);
+            let image = image_sizes.get(&l.config.root_fs.rootfs_image_id).copied().unwrap_or(0);
+            ContainerSize {
+                root_fs_size: image + rw_size,
+                rw_size,
+            }
+        })
+        .collect())
 }
 
 /// docker's `HumanDuration`: `Less than a second`, `5 seconds`, `About a minute`, ...
@@ -159,7 +210,7 @@ pub struct ListContainer {
     pub pod: String,
     pub pod_name: String,
     pub ports: Option<Vec<String>>,
-    pub size: Option<i64>,
+    pub size: Option<ContainerSize>,
     pub started_at: i64,
     pub state: String,
     pub status: String,
@@ -197,6 +248,8 @@ pub struct PsRow {
     pub restarts: String,
     pub is_infra: bool,
     pub created: i64,
+    /// Filled only with `--size`.
+    pub size: String,
 }
 
 /// What a listing knows of one container.
@@ -288,6 +341,7 @@ impl Listed {
             restarts: s.restart_count.to_string(),
             is_infra: c.misc.is_infra,
             created: c.created_time.timestamp(),
+            size: String::new(),
         }
     }
 }
@@ -300,7 +354,7 @@ pub async fn list(runtime: &Runtime, filters: &ContainerFilters) -> anyhow::Resu
         .await?
         .into_iter()
         .map(|(container, state)| Listed {
-            config: container.config().clone(),
+            config: container.into_config(),
             state,
         })
         .collect())
@@ -358,8 +412,21 @@ pub fn run(args: &PsArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyhow
     let is_external = |id: &str| external.iter().any(|e| e.config.id.starts_with(id));
     let now = Utc::now();
     let format = args.format.as_deref();
+    let sizes = if args.size {
+        Some(sizes_of(&runtime, &shown)?)
+    } else {
+        None
+    };
+    let size_of = |i: usize| sizes.as_ref().and_then(|s| s.get(i).copied());
     if format.is_some_and(is_json) {
-        let mut rows: Vec<ListContainer> = shown.iter().map(|l| l.to_json(now)).collect();
+        let mut rows: Vec<ListContainer> = shown
+            .iter()
+            .enumerate()
+            .map(|(i, l)| ListContainer {
+                size: size_of(i),
+                ..l.to_json(now)
+            })
+            .collect();
         for row in rows.iter_mut().filter(|r| is_external(&r.id)) {
             (row.state, row.status) = ("storage".into(), "Storage".into());
         }
@@ -377,7 +444,14 @@ pub fn run(args: &PsArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyhow
         }
         return Ok(());
     }
-    let mut rows: Vec<PsRow> = shown.iter().map(|l| l.to_row(now, args.no_trunc)).collect();
+    let mut rows: Vec<PsRow> = shown
+        .iter()
+        .enumerate()
+        .map(|(i, l)| PsRow {
+            size: size_of(i).map(ContainerSize::human).unwrap_or_default(),
+            ..l.to_row(now, args.no_trunc)
+        })
+        .collect();
     for row in rows.iter_mut().filter(|r| is_external(&r.id)) {
         (row.state, row.status) = ("storage".into(), "Storage".into());
     }
@@ -391,7 +465,7 @@ pub fn run(args: &PsArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyhow
         .with("RunningFor", "running for");
     let list = ListFormat {
         name: "ps",
-        default_format: DEFAULT_FORMAT,
+        default_format: if args.size { SIZE_FORMAT } else { DEFAULT_FORMAT },
         headers: &headers,
         json_style: JsonStyle::LIST,
     };

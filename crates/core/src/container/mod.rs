@@ -81,6 +81,11 @@ impl Container {
         &self.config
     }
 
+    /// The config, without a copy when no other handle of this container shares it.
+    pub fn into_config(self) -> ContainerConfig {
+        Arc::unwrap_or_clone(self.config)
+    }
+
     /// The OCI spec generated at creation, parsed; None for containers made without one.
     pub(crate) fn stored_spec(&self) -> Result<Option<serde_json::Value>> {
         self.config
