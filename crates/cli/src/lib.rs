@@ -64,6 +64,7 @@ pub mod error;
 pub mod format;
 mod logging;
 pub mod progress;
+mod stdio;
 
 use std::ffi::OsString;
 use std::io::Write;

@@ -48,7 +48,7 @@ impl Reader<'_> {
                     loop {
                         let key = self.string();
                         self.eat(b':');
-                        fields.push((key, self.value()));
+                        fields.push((key.into(), self.value()));
                         if self.peek() == b',' {
                             self.eat(b',');
                         } else {
@@ -57,10 +57,13 @@ impl Reader<'_> {
                         }
                     }
                 }
-                Value::Struct(Struct {
-                    name: "object".into(),
-                    fields,
-                })
+                Value::Struct(
+                    Struct {
+                        name: "object".into(),
+                        fields,
+                    }
+                    .into(),
+                )
             }
             b'[' => {
                 self.eat(b'[');
@@ -78,7 +81,7 @@ impl Reader<'_> {
                         }
                     }
                 }
-                Value::List(items)
+                Value::List(items.into())
             }
             b'"' => Value::String(self.string()),
             _ => self.literal(),

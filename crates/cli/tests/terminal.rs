@@ -109,6 +109,24 @@ impl Terminal {
         assert!(status.success());
     }
 
+    /// Resizes the terminal to `rows` x `cols` and waits until `stty size`,
+    /// typed into the shell on it, reports the new size.
+    fn resize_and_check(&mut self, rows: u16, cols: u16) {
+        self.resize(rows, cols);
+        let size = format!("{rows} {cols}");
+        // The resize reaches conmon asynchronously: ask until it shows.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.screen().contains(&size) {
+            assert!(
+                Instant::now() < deadline,
+                "the resize to {size} never reached the container: {:?}",
+                self.screen()
+            );
+            self.type_line("stty size");
+            thread::sleep(Duration::from_millis(300));
+        }
+    }
+
     /// Waits for `script` (and so `corral`) to end; returns the exit code.
     fn exit_code(mut self) -> i32 {
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -133,18 +151,7 @@ fn run_it_gives_the_container_a_terminal() {
     term.wait_for("/dev/pts/0");
     term.type_line("stty size");
     term.wait_for("33 101");
-    term.resize(40, 120);
-    // The resize reaches conmon asynchronously: ask until it shows.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !term.screen().contains("40 120") {
-        assert!(
-            Instant::now() < deadline,
-            "the resize never reached the container: {:?}",
-            term.screen()
-        );
-        term.type_line("stty size");
-        thread::sleep(Duration::from_millis(300));
-    }
+    term.resize_and_check(40, 120);
     term.type_line("echo typed-$((6*7))");
     term.wait_for("typed-42");
     let screen = term.screen();
@@ -165,6 +172,7 @@ fn exec_it_gives_the_session_a_terminal() {
     term.type_line("tty; stty size");
     term.wait_for("/dev/pts/");
     term.wait_for("21 77");
+    term.resize_and_check(45, 130);
     term.type_line("echo typed-$((7*6))");
     term.wait_for("typed-42");
     assert!(term.screen().contains("echo typed-$((7*6))"), "{:?}", term.screen());

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use corral_attach::{AttachEnd, AttachOptions, AttachStreams, DetachKeys, RawTerminal};
+use corral_attach::{AttachEnd, DetachKeys};
 use corral_core::Container;
 use corral_define::ContainerStatus;
 
@@ -13,6 +13,7 @@ use crate::cli::GlobalOptions;
 use crate::commands::start::exit_with;
 use crate::engine;
 use crate::error::CliError;
+use crate::stdio::StdioAttach;
 
 #[derive(Debug, Clone, Args)]
 pub struct AttachArgs {
@@ -38,28 +39,12 @@ async fn attach(container: &Container, stdin_wanted: bool, detach_keys: DetachKe
     if container.status().await? != ContainerStatus::Running {
         bail!("you can only attach to running containers");
     }
-    let stdin = std::io::stdin();
     let with_stdin = stdin_wanted && container.config().misc.stdin;
-    let tty = container.config().misc.terminal && corral_attach::is_terminal(&stdin);
-    let _raw = if tty && with_stdin {
-        Some(RawTerminal::enable(&stdin)?)
-    } else {
-        None
-    };
-    let mut streams = AttachStreams::new()
-        .stdout(tokio::io::stdout())
-        .stderr(tokio::io::stderr());
-    if with_stdin {
-        streams = streams.stdin(tokio::io::stdin());
-    }
-    let mut options = AttachOptions {
-        detach_keys,
-        ..AttachOptions::default()
-    };
-    if tty {
-        options.initial_size = corral_attach::window_size(&stdin).ok();
-        options.resizes = corral_attach::watch_resizes(&stdin).ok();
-    }
+    let StdioAttach {
+        raw_mode: _raw_mode,
+        streams,
+        options,
+    } = StdioAttach::new(container.config().misc.terminal, with_stdin, detach_keys)?;
     match container.attach(streams, options).await? {
         AttachEnd::Detached => Ok(None),
         AttachEnd::OutputEnded | AttachEnd::StdinClosed => Ok(Some(container.wait().await?)),

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use corral_attach::{AttachOptions, AttachStreams, DetachKeys, RawTerminal};
+use corral_attach::DetachKeys;
 use corral_core::{Container, ExecRequest};
 use corral_define::{ContainerStatus, DefineError, ErrorKind};
 
@@ -16,6 +16,7 @@ use crate::cli::GlobalOptions;
 use crate::commands::start::exit_with;
 use crate::engine;
 use crate::error::{CliError, error_text};
+use crate::stdio::StdioAttach;
 
 #[derive(Debug, Clone, Args)]
 #[command(trailing_var_arg = true)]
@@ -140,27 +141,11 @@ async fn ensure_running(container: &Container) -> anyhow::Result<()> {
 
 /// Runs `request` with our stdio attached; returns its exit code.
 async fn exec_attached(container: &Container, request: &ExecRequest, detach_keys: DetachKeys) -> anyhow::Result<i32> {
-    let stdin = std::io::stdin();
-    let tty = request.terminal && corral_attach::is_terminal(&stdin);
-    let _raw = if tty && request.attach_stdin {
-        Some(RawTerminal::enable(&stdin)?)
-    } else {
-        None
-    };
-    let mut streams = AttachStreams::new()
-        .stdout(tokio::io::stdout())
-        .stderr(tokio::io::stderr());
-    if request.attach_stdin {
-        streams = streams.stdin(tokio::io::stdin());
-    }
-    let mut options = AttachOptions {
-        detach_keys,
-        tty: request.terminal,
-        ..AttachOptions::default()
-    };
-    if tty {
-        options.initial_size = corral_attach::window_size(&stdin).ok();
-    }
+    let StdioAttach {
+        raw_mode: _raw_mode,
+        streams,
+        options,
+    } = StdioAttach::new(request.terminal, request.attach_stdin, detach_keys)?;
     Ok(container.exec(request, streams, options).await?)
 }
 

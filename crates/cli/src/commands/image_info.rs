@@ -62,7 +62,7 @@ fn with_go_id(mut value: Value) -> Value {
     if let Value::Struct(fields) = &mut value
         && let Some(id) = fields.field("Id").cloned()
     {
-        fields.fields.push(("ID".to_owned(), id));
+        std::rc::Rc::make_mut(fields).fields.push(("ID".into(), id));
     }
     value
 }
@@ -88,7 +88,7 @@ pub fn inspect(args: &InspectArgs, global: &GlobalOptions, out: &mut dyn Write) 
             .iter()
             .map(|doc| to_value(doc).map(with_go_id))
             .collect::<Result<Vec<Value>, _>>()?;
-        formatter.execute_value(&Value::List(values))?;
+        formatter.execute_value(&Value::List(values.into()))?;
         formatter.finish()
     };
     out.write_all(text.as_bytes()).context("writing the inspect output")?;

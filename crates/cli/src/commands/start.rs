@@ -6,7 +6,7 @@ use std::io::Write;
 
 use anyhow::Context;
 use clap::Args;
-use corral_attach::{AttachOptions, AttachStreams, DetachKeys, RawTerminal};
+use corral_attach::DetachKeys;
 use corral_core::{Container, ContainerGraph};
 use corral_define::ContainerStatus;
 
@@ -14,6 +14,7 @@ use crate::cli::GlobalOptions;
 use crate::commands::targets::{Report, select};
 use crate::engine;
 use crate::error::{CliError, ENGINE_ERROR, error_text};
+use crate::stdio::StdioAttach;
 
 #[derive(Debug, Clone, Args)]
 pub struct StartArgs {
@@ -67,27 +68,11 @@ pub async fn start_attached(container: &Container, setup: &AttachSetup) -> anyho
         Some(keys) => DetachKeys::parse(keys)?,
         None => DetachKeys::default(),
     };
-    let stdin = std::io::stdin();
-    let tty = container.config().misc.terminal && corral_attach::is_terminal(&stdin);
-    let _raw = if tty && setup.stdin {
-        Some(RawTerminal::enable(&stdin)?)
-    } else {
-        None
-    };
-    let mut streams = AttachStreams::new()
-        .stdout(tokio::io::stdout())
-        .stderr(tokio::io::stderr());
-    if setup.stdin {
-        streams = streams.stdin(tokio::io::stdin());
-    }
-    let mut options = AttachOptions {
-        detach_keys: keys,
-        ..AttachOptions::default()
-    };
-    if tty {
-        options.initial_size = corral_attach::window_size(&stdin).ok();
-        options.resizes = corral_attach::watch_resizes(&stdin).ok();
-    }
+    let StdioAttach {
+        raw_mode: _raw_mode,
+        streams,
+        options,
+    } = StdioAttach::new(container.config().misc.terminal, setup.stdin, keys)?;
     Ok(match container.start_and_attach(streams, options).await? {
         Some(code) => Attached::Exited(code),
         None => Attached::Detached,

@@ -125,7 +125,7 @@ impl JsonWriter {
             }
             Value::Map(map) => self.object(map.iter().map(|(k, v)| (k.as_str(), v)), map.is_empty(), depth),
             Value::Struct(s) => self.object(
-                s.fields.iter().map(|(k, v)| (k.as_str(), v)),
+                s.fields.iter().map(|(k, v)| (k.as_ref(), v)),
                 s.fields.is_empty(),
                 depth,
             ),
@@ -199,20 +199,21 @@ fn json_float(f: f64) -> String {
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
+    use std::rc::Rc;
 
-    fn obj(fields: Vec<(&str, Value)>) -> Value {
-        Value::Struct(super::super::value::Struct {
+    fn obj(fields: Vec<(&'static str, Value)>) -> Value {
+        Value::Struct(Rc::new(super::super::value::Struct {
             name: "T".into(),
-            fields: fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
-        })
+            fields: fields.into_iter().map(|(k, v)| (k.into(), v)).collect(),
+        }))
     }
 
     #[test]
     fn compact_and_escapes() {
         let v = obj(vec![
             ("B", Value::String("<a&b>\"\n\u{1}".into())),
-            ("A", Value::List(vec![Value::Int(1), Value::Nil])),
-            ("E", Value::Map(BTreeMap::new())),
+            ("A", Value::List([Value::Int(1), Value::Nil].into())),
+            ("E", Value::Map(Rc::new(BTreeMap::new()))),
         ]);
         assert_eq!(
             write_json(&v, JsonStyle::TEMPLATE),
@@ -226,10 +227,13 @@ mod tests {
 
     #[test]
     fn indented_empty_object_styles() {
-        let v = Value::List(vec![obj(vec![
-            ("Namespaces", Value::Map(BTreeMap::new())),
-            ("Empty", Value::List(vec![])),
-        ])]);
+        let v = Value::List(
+            [obj(vec![
+                ("Namespaces", Value::Map(Rc::new(BTreeMap::new()))),
+                ("Empty", Value::List(Rc::new([]))),
+            ])]
+            .into(),
+        );
         assert_eq!(
             write_json(&v, JsonStyle::LIST),
             "[\n  {\n    \"Namespaces\": {\n      \n    },\n    \"Empty\": []\n  }\n]"

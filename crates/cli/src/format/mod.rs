@@ -14,6 +14,7 @@ mod template;
 mod value;
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use corral_define::{ErrorKind, HasKind};
 use serde::Serialize;
@@ -222,7 +223,7 @@ impl Headers {
             map.entry(field.clone())
                 .or_insert_with(|| Value::String(self.header(field)));
         }
-        Value::Map(map)
+        Value::Map(Rc::new(map))
     }
 }
 
@@ -283,7 +284,7 @@ impl Formatter {
     /// are the headers.
     pub fn execute_headers(&mut self, headers: &Headers) -> Result<(), FormatError> {
         let row = headers.row_for(&self.template.field_names());
-        self.execute_value(&Value::List(vec![row]))
+        self.execute_value(&Value::List(Rc::new([row])))
     }
 
     /// The output, aligned when it is a table or a command's own layout.

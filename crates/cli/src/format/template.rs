@@ -237,6 +237,23 @@ mod tests {
     }
 
     #[test]
+    fn nested_ranges_share_the_data() {
+        assert_eq!(
+            render("{{range .Names}}{{range $.Names}}{{.}}{{end}}|{{end}}"),
+            "webalias|webalias|"
+        );
+        assert_eq!(
+            render("{{range $k, $v := .Labels}}{{if eq $k \"l\"}}{{break}}{{end}}{{$k}}={{$v}}{{end}}"),
+            "a=<b>"
+        );
+        assert_eq!(
+            render("{{range .Names}}{{range $.Size}}x{{else}}{{continue}}{{end}}{{.}}{{end}}end"),
+            "end"
+        );
+        assert_eq!(render("{{$n := .Names}}{{range $n}}{{len $n}}{{end}}"), "22");
+    }
+
+    #[test]
     fn functions_and_pipelines() {
         assert_eq!(render(r#"{{index .Labels "l"}}{{index .Names 1}}"#), "xalias");
         assert_eq!(render(r#"{{printf "%-8s|" .ID}}"#), "6c74672d5fc9|");

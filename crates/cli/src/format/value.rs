@@ -5,9 +5,15 @@
 //! `{{json .}}` print them so) and knows its type name (for podman's
 //! `can't evaluate field X in type T`); a map keeps its keys sorted, as Go
 //! iterates and prints maps.
+//!
+//! Lists, maps and structs are shared (`Rc`): the template engine hands
+//! `.`, `$`, variables and `range` items around by cloning values, which
+//! then costs a reference count instead of a copy of the data.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::rc::Rc;
 
 use serde::Serialize;
 use serde::ser::{self, Impossible};
@@ -22,18 +28,19 @@ pub enum Value {
     Uint(u64),
     Float(f64),
     String(String),
-    List(Vec<Value>),
+    List(Rc<[Value]>),
     /// A map: keys iterate and print sorted.
-    Map(BTreeMap<String, Value>),
+    Map(Rc<BTreeMap<String, Value>>),
     /// A struct: fields in declaration order.
-    Struct(Struct),
+    Struct(Rc<Struct>),
 }
 
-/// A struct's type name and its serialized fields, in order.
+/// A struct's type name and its serialized fields, in order. Names from
+/// serde are the Rust type's own `&'static str`s, borrowed, not copied.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Struct {
-    pub name: String,
-    pub fields: Vec<(String, Value)>,
+    pub name: Cow<'static, str>,
+    pub fields: Vec<(Cow<'static, str>, Value)>,
 }
 
 impl Struct {
@@ -70,7 +77,7 @@ impl Value {
             Value::String(_) => "string".to_owned(),
             Value::List(_) => "[]interface {}".to_owned(),
             Value::Map(_) => "map[string]interface {}".to_owned(),
-            Value::Struct(s) => s.name.clone(),
+            Value::Struct(s) => s.name.to_string(),
         }
     }
 
@@ -256,7 +263,7 @@ struct StructBuilder {
 
 fn wrap_variant(variant: Option<&'static str>, value: Value) -> Value {
     match variant {
-        Some(name) => Value::Map(BTreeMap::from([(name.to_owned(), value)])),
+        Some(name) => Value::Map(Rc::new(BTreeMap::from([(name.to_owned(), value)]))),
         None => value,
     }
 }
@@ -388,7 +395,7 @@ impl ser::Serializer for ValueSerializer {
     fn serialize_struct(self, name: &'static str, len: usize) -> Result<StructBuilder, ToValueError> {
         Ok(StructBuilder {
             value: Struct {
-                name: name.to_owned(),
+                name: Cow::Borrowed(name),
                 fields: Vec::with_capacity(len),
             },
             variant: None,
@@ -403,7 +410,7 @@ impl ser::Serializer for ValueSerializer {
     ) -> Result<StructBuilder, ToValueError> {
         Ok(StructBuilder {
             value: Struct {
-                name: variant.to_owned(),
+                name: Cow::Borrowed(variant),
                 fields: Vec::with_capacity(len),
             },
             variant: Some(variant),
@@ -417,7 +424,7 @@ impl ListBuilder {
         Ok(())
     }
     fn finish(self) -> Value {
-        wrap_variant(self.variant, Value::List(self.items))
+        wrap_variant(self.variant, Value::List(self.items.into()))
     }
 }
 
@@ -481,7 +488,7 @@ impl ser::SerializeMap for MapBuilder {
         Ok(())
     }
     fn end(self) -> Result<Value, ToValueError> {
-        Ok(Value::Map(self.map))
+        Ok(Value::Map(Rc::new(self.map)))
     }
 }
 
@@ -489,7 +496,7 @@ impl StructBuilder {
     fn push<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), ToValueError> {
         self.value
             .fields
-            .push((key.to_owned(), value.serialize(ValueSerializer)?));
+            .push((Cow::Borrowed(key), value.serialize(ValueSerializer)?));
         Ok(())
     }
 }
@@ -501,7 +508,7 @@ impl ser::SerializeStruct for StructBuilder {
         self.push(key, value)
     }
     fn end(self) -> Result<Value, ToValueError> {
-        Ok(wrap_variant(self.variant, Value::Struct(self.value)))
+        Ok(wrap_variant(self.variant, Value::Struct(Rc::new(self.value))))
     }
 }
 
@@ -512,7 +519,7 @@ impl ser::SerializeStructVariant for StructBuilder {
         self.push(key, value)
     }
     fn end(self) -> Result<Value, ToValueError> {
-        Ok(wrap_variant(self.variant, Value::Struct(self.value)))
+        Ok(wrap_variant(self.variant, Value::Struct(Rc::new(self.value))))
     }
 }
 
@@ -669,7 +676,7 @@ mod tests {
             panic!("a struct must become Value::Struct");
         };
         assert_eq!(s.name, "Row");
-        let names: Vec<&str> = s.fields.iter().map(|(k, _)| k.as_str()).collect();
+        let names: Vec<&str> = s.fields.iter().map(|(k, _)| k.as_ref()).collect();
         assert_eq!(names, ["Zeta", "Alpha", "Labels", "Ports"]);
         let Some(Value::Map(labels)) = s.field("Labels") else {
             panic!("a HashMap must become Value::Map");
@@ -680,14 +687,14 @@ mod tests {
 
     #[test]
     fn display_is_go_percent_v() {
-        let v = Value::List(vec![Value::String("a".into()), Value::Int(2), Value::Nil]);
+        let v = Value::List([Value::String("a".into()), Value::Int(2), Value::Nil].into());
         assert_eq!(v.to_string(), "[a 2 <nil>]");
-        let m = Value::Map(BTreeMap::from([("k".to_owned(), Value::Bool(true))]));
+        let m = Value::Map(Rc::new(BTreeMap::from([("k".to_owned(), Value::Bool(true))])));
         assert_eq!(m.to_string(), "map[k:true]");
-        let s = Value::Struct(Struct {
+        let s = Value::Struct(Rc::new(Struct {
             name: "T".into(),
             fields: vec![("A".into(), Value::Uint(1)), ("B".into(), Value::String("x".into()))],
-        });
+        }));
         assert_eq!(s.to_string(), "{1 x}");
     }
 
@@ -716,12 +723,12 @@ mod tests {
         assert_eq!(to_value(&E::Unit).unwrap(), Value::String("Unit".into()));
         assert_eq!(
             to_value(&E::New(3)).unwrap(),
-            Value::Map(BTreeMap::from([("New".to_owned(), Value::Uint(3))]))
+            Value::Map(Rc::new(BTreeMap::from([("New".to_owned(), Value::Uint(3))])))
         );
         let numeric_keys = BTreeMap::from([(10u16, "x")]);
         assert_eq!(
             to_value(&numeric_keys).unwrap(),
-            Value::Map(BTreeMap::from([("10".to_owned(), Value::String("x".into()))]))
+            Value::Map(Rc::new(BTreeMap::from([("10".to_owned(), Value::String("x".into()))])))
         );
         assert!(to_value(&HashMap::from([(vec![1u8], 1u8)])).is_err());
     }

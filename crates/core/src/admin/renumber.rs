@@ -1,6 +1,7 @@
 //! [`Runtime::renumber`]: libpod's RenumberLocks (`system renumber`).
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use corral_define::ContainerStatus;
 use corral_lock::{LockError, LockGuard};
@@ -9,6 +10,9 @@ use super::EngineLock;
 use crate::container::Container;
 use crate::error::{CoreError, Result};
 use crate::runtime::Runtime;
+
+/// How long renumber waits for another process to release an object's lock.
+const BUSY_LOCK_WAIT: Duration = Duration::from_secs(10);
 
 fn refuse_if_active(id: &str, status: ContainerStatus) -> Result<()> {
     if status.is_active() {
@@ -29,7 +33,8 @@ impl Runtime {
     /// makes sure: it holds the engine lock exclusively (no corral process starts
     /// until it is done), and refuses, changing nothing, while a container is
     /// running, paused or stopping (a `wait`, `attach` or `logs -f` of it may hold
-    /// its old number for long) or while another process holds an object's lock.
+    /// its old number for long) or while another process holds an object's lock
+    /// for more than 10 s (a cleanup already under way is waited for).
     pub async fn renumber(&self) -> Result<()> {
         self.ensure_valid()?;
         let _engine = EngineLock::exclusive(&self.inner.options.runroot)?;
@@ -57,7 +62,7 @@ impl Runtime {
                     .map(|v| ("volume", v.config.name.as_str(), v.config.lock_id)),
             );
         // Held until every number is freed: whoever waits on one then learns it is gone.
-        let _held = self.take_every_lock(owners)?;
+        let _held = self.take_every_lock(owners, BUSY_LOCK_WAIT)?;
         // Nothing changes a container without its lock: check once more, now they are all held.
         for rec in st.all_containers(true)? {
             refuse_if_active(&rec.config.id, rec.state.state)?;
@@ -82,10 +87,15 @@ impl Runtime {
         self.shutdown(false).await
     }
 
-    /// Takes each listed lock without waiting; one held elsewhere is an error. A
+    /// Takes each listed lock, waiting at most `wait` for each; one held longer
+    /// elsewhere is an error. A
     /// number two records share is taken once; a missing one is skipped (renumber
     /// is what repairs it).
-    fn take_every_lock<'a>(&self, owners: impl Iterator<Item = (&'a str, &'a str, u32)>) -> Result<Vec<LockGuard>> {
+    pub(super) fn take_every_lock<'a>(
+        &self,
+        owners: impl Iterator<Item = (&'a str, &'a str, u32)>,
+        wait: Duration,
+    ) -> Result<Vec<LockGuard>> {
         let mut taken = BTreeSet::new();
         let mut guards = Vec::new();
         for (kind, owner, id) in owners {
@@ -97,9 +107,11 @@ impl Runtime {
                 Err(LockError::NoSuchLock { .. }) => continue,
                 Err(e) => return Err(e.into()),
             };
-            match lock.try_lock() {
-                Ok(Some(guard)) => guards.push(guard),
-                Ok(None) => {
+            // A short wait lets commands already under way finish, such as the
+            // cleanup conmon starts when a container stops.
+            match lock.lock_timeout(wait) {
+                Ok(guard) => guards.push(guard),
+                Err(LockError::Timeout { .. }) => {
                     return Err(CoreError::InvalidState(format!(
                         "lock {id} of {kind} {owner} is held by another process: \
                          renumber locks when no other corral command is running"

@@ -112,16 +112,25 @@ async fn renumber_refuses_a_lock_held_elsewhere() {
     let c = env.rt.new_container(spec("a")).unwrap();
     let lock = env.rt.inner.locks.retrieve_lock(c.config().lock_id).unwrap();
     let held = lock.lock().unwrap();
-    let err = env.rt.renumber().await.unwrap_err();
+    let owner = [("container", c.id(), c.config().lock_id)];
+    let err = env
+        .rt
+        .take_every_lock(owner.into_iter(), std::time::Duration::from_millis(50))
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidState);
     assert!(
         err.to_string()
             .contains(&format!("lock {} of container {} is held", c.config().lock_id, c.id())),
         "{err}"
     );
-    drop(held);
+    // A holder that lets go within the wait (a cleanup under way) is waited for.
+    let releaser = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        drop(held);
+    });
     env.rt.renumber().await.unwrap();
     assert!(env.rt.is_shut_down());
+    releaser.join().unwrap();
 }
 
 #[tokio::test]

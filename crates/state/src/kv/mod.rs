@@ -37,7 +37,7 @@
 //!
 //! [`KvRead::visit`] lends each row's bytes without copying. AllContainers
 //! copies them into one buffer and decodes on every core, which with 10,000
-//! containers took 166 ms against 264 ms on one thread (2 cores). A
+//! containers took 160 ms against 264 ms on one thread (2 cores). A
 //! `WITHOUT ROWID` table on 16 KiB pages scanned five times faster but put
 //! every record above 4 KB (a config with its OCI spec) on an overflow page
 //! of its own, tripling the file: the rowid table stays.

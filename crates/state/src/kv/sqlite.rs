@@ -21,6 +21,12 @@ pub struct SqliteKv {
     conn: Mutex<Option<Connection>>,
 }
 
+/// Reads go through a memory map of the file rather than a `pread` per page:
+/// a fresh process has an empty page cache, and listing every container
+/// touches every page (with 10,000 containers, copying the rows out took
+/// 70-100 ms of CPU against 150-170 ms with reads).
+const MMAP_SIZE: u64 = 1 << 30;
+
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS kv (
     t INTEGER NOT NULL,
     k BLOB NOT NULL,
@@ -43,8 +49,10 @@ impl SqliteKv {
                 path.display()
             )));
         }
-        conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
-            .map_err(err("setting pragmas"))?;
+        conn.execute_batch(&format!(
+            "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA mmap_size={MMAP_SIZE};"
+        ))
+        .map_err(err("setting pragmas"))?;
         let kv = Self {
             path: path.to_owned(),
             timeout,

@@ -9,7 +9,8 @@ use super::funcs::{Func, FuncError, Funcs};
 use super::parse::{Branch, Command, Node, Number, Operand, Pipeline};
 use crate::format::value::Value;
 
-/// A value, or Go's invalid "no value" (a missing map key).
+/// A value, or Go's invalid "no value" (a missing map key). Cloning one is
+/// cheap: lists, maps and structs are shared.
 type Eval = Option<Value>;
 
 /// How a list of nodes ended.
@@ -109,44 +110,50 @@ impl Exec<'_> {
         let saved = self.vars.len();
         let pipe = &branch.pipe;
         let value = self.commands(dot, pipe)?;
-        let items: Vec<(Value, Value)> = match &value {
-            None | Some(Value::Nil) => Vec::new(),
-            Some(Value::List(items)) => items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| (Value::Int(i as i64), item.clone()))
-                .collect(),
-            Some(Value::Map(map)) => map
-                .iter()
-                .map(|(key, item)| (Value::String(key.clone()), item.clone()))
-                .collect(),
+        // Items are visited in place: the list or map is shared with the data, not copied.
+        let iterated = match &value {
+            None | Some(Value::Nil) => false,
+            Some(Value::List(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    if self.range_item(branch, || Value::Int(i as i64), item)? {
+                        break;
+                    }
+                }
+                !items.is_empty()
+            }
+            Some(Value::Map(map)) => {
+                for (key, item) in map.iter() {
+                    if self.range_item(branch, || Value::String(key.clone()), item)? {
+                        break;
+                    }
+                }
+                !map.is_empty()
+            }
             Some(other) => return self.error(pipe.pos, pipe, format!("range can't iterate over {other}")),
         };
-        if items.is_empty() {
-            let flow = match &branch.else_list {
-                Some(else_list) => self.walk(dot, else_list)?,
-                None => Flow::Normal,
-            };
-            self.vars.truncate(saved);
-            return Ok(flow);
-        }
-        for (key, item) in items {
-            match pipe.decl.as_slice() {
-                [element] => self.bind(element, item.clone(), pipe.is_assign),
-                [index, element] => {
-                    self.bind(index, key, pipe.is_assign);
-                    self.bind(element, item.clone(), pipe.is_assign);
-                }
-                _ => {}
-            }
-            let flow = self.walk(&item, &branch.list)?;
-            self.vars.truncate(saved);
-            if matches!(flow, Flow::Break) {
-                break;
-            }
-        }
+        let flow = match &branch.else_list {
+            Some(else_list) if !iterated => self.walk(dot, else_list)?,
+            _ => Flow::Normal,
+        };
         self.vars.truncate(saved);
-        Ok(Flow::Normal)
+        Ok(flow)
+    }
+
+    /// Runs one `range` iteration over `item`; true when its body broke out of the loop.
+    fn range_item(&mut self, branch: &Branch, key: impl FnOnce() -> Value, item: &Value) -> Result<bool, String> {
+        let saved = self.vars.len();
+        let pipe = &branch.pipe;
+        match pipe.decl.as_slice() {
+            [element] => self.bind(element, item.clone(), pipe.is_assign),
+            [index, element] => {
+                self.bind(index, key(), pipe.is_assign);
+                self.bind(element, item.clone(), pipe.is_assign);
+            }
+            _ => {}
+        }
+        let flow = self.walk(item, &branch.list)?;
+        self.vars.truncate(saved);
+        Ok(matches!(flow, Flow::Break))
     }
 
     fn bind(&mut self, name: &str, value: Value, is_assign: bool) {
@@ -184,7 +191,7 @@ impl Exec<'_> {
             Operand::Field { pos, names } => self.fields(*pos, first, Some(dot), names, has_args),
             Operand::Variable { pos, name, names } => {
                 let var = self.variable(*pos, first, name)?;
-                self.fields(*pos, first, Some(&var), names, has_args)
+                self.fields(*pos, first, Some(var), names, has_args)
             }
             Operand::Chain { pos, inner, names } => {
                 let base = self.argument(dot, inner)?;
@@ -200,9 +207,9 @@ impl Exec<'_> {
         }
     }
 
-    fn variable(&self, pos: usize, node: &Operand, name: &str) -> Result<Value, String> {
+    fn variable(&self, pos: usize, node: &Operand, name: &str) -> Result<&Value, String> {
         match self.vars.iter().rev().find(|(var, _)| var == name) {
-            Some((_, value)) => Ok(value.clone()),
+            Some((_, value)) => Ok(value),
             None => self.error(pos, node, format!("undefined variable: {name}")),
         }
     }
@@ -273,7 +280,7 @@ impl Exec<'_> {
             Operand::Field { pos, names } => self.fields(*pos, operand, Some(dot), names, false)?,
             Operand::Variable { pos, name, names } => {
                 let var = self.variable(*pos, operand, name)?;
-                self.fields(*pos, operand, Some(&var), names, false)?
+                self.fields(*pos, operand, Some(var), names, false)?
             }
             Operand::Chain { pos, inner, names } => {
                 let base = self.argument(dot, inner)?;
@@ -368,6 +375,7 @@ impl Exec<'_> {
 fn print_value(out: &mut String, value: &Eval) {
     match value {
         None => out.push_str("<no value>"),
+        Some(Value::String(text)) => out.push_str(text),
         Some(value) => out.push_str(&value.to_string()),
     }
 }

@@ -248,7 +248,7 @@ fn slice(args: &[Value]) -> Result<Value, FuncError> {
             .get(start..end)
             .map(|part| Value::String(part.to_owned()))
             .ok_or_else(|| FuncError::Call("slice splits a character".to_owned())),
-        Value::List(items) => Ok(Value::List(items[start..end].to_vec())),
+        Value::List(items) => Ok(Value::List(items[start..end].into())),
         _ => Err(FuncError::Call("can't slice".to_owned())),
     }
 }
@@ -436,7 +436,7 @@ fn split(args: &[Value]) -> Result<Value, FuncError> {
             .map(|part| Value::String(part.to_owned()))
             .collect()
     };
-    Ok(Value::List(parts))
+    Ok(Value::List(parts.into()))
 }
 
 /// podman's `truncate`: the first `length` bytes (here: whole characters
@@ -730,6 +730,7 @@ impl fmt::Display for FuncError {
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
+    use std::rc::Rc;
 
     fn s(text: &str) -> Value {
         Value::String(text.to_owned())
@@ -769,7 +770,7 @@ mod tests {
         assert_eq!(sprintf("%d", &[s("x")]), "%!d(string=x)");
         assert_eq!(sprintf("%s %s", &[s("x")]), "x %!s(MISSING)");
         assert_eq!(sprintf("%s", &[s("x"), Value::Int(1)]), "x%!(EXTRA int64=1)");
-        assert_eq!(sprintf("%v", &[Value::List(vec![s("a"), s("b")])]), "[a b]");
+        assert_eq!(sprintf("%v", &[Value::List([s("a"), s("b")].into())]), "[a b]");
         assert_eq!(sprintf("%*d", &[Value::Int(4), Value::Int(7)]), "   7");
     }
 
@@ -778,8 +779,11 @@ mod tests {
         assert_eq!(lower(&[s("AbC")]).unwrap(), s("abc"));
         assert_eq!(upper(&[s("AbC")]).unwrap(), s("ABC"));
         assert_eq!(title(&[s("hello wide-world_x")]).unwrap(), s("Hello Wide-World_x"));
-        assert_eq!(join(&[Value::List(vec![s("a"), s("b")]), s(",")]).unwrap(), s("a,b"));
-        assert_eq!(split(&[s("a:b"), s(":")]).unwrap(), Value::List(vec![s("a"), s("b")]));
+        assert_eq!(join(&[Value::List([s("a"), s("b")].into()), s(",")]).unwrap(), s("a,b"));
+        assert_eq!(
+            split(&[s("a:b"), s(":")]).unwrap(),
+            Value::List([s("a"), s("b")].into())
+        );
         assert_eq!(truncate(&[s("abcdef"), Value::Int(3)]).unwrap(), s("abc"));
         assert_eq!(truncate(&[s("ab"), Value::Int(3)]).unwrap(), s("ab"));
         assert_eq!(pad(&[s("x"), Value::Int(1), Value::Int(2)]).unwrap(), s(" x  "));
@@ -789,21 +793,21 @@ mod tests {
             FuncError::Argument("wrong type for value; expected string; got int64".into())
         );
         assert_eq!(
-            json(&[Value::Map(BTreeMap::from([("a".to_owned(), s("<x>"))]))]).unwrap(),
+            json(&[Value::Map(Rc::new(BTreeMap::from([("a".to_owned(), s("<x>"))])))]).unwrap(),
             s(r#"{"a":"<x>"}"#)
         );
     }
 
     #[test]
     fn builtins() {
-        let list = Value::List(vec![s("a"), s("b")]);
+        let list = Value::List([s("a"), s("b")].into());
         assert_eq!(len(std::slice::from_ref(&list)).unwrap(), Value::Int(2));
         assert_eq!(index(&[list.clone(), Value::Int(1)]).unwrap(), s("b"));
         assert_eq!(
             index(&[list.clone(), Value::Int(5)]).unwrap_err(),
             FuncError::Call("index out of range: 5".into())
         );
-        let map = Value::Map(BTreeMap::from([("k".to_owned(), s("v"))]));
+        let map = Value::Map(Rc::new(BTreeMap::from([("k".to_owned(), s("v"))])));
         assert_eq!(index(&[map.clone(), s("k")]).unwrap(), s("v"));
         assert_eq!(index(&[map, s("missing")]).unwrap(), s(""));
         assert_eq!(slice(&[s("hello"), Value::Int(1), Value::Int(3)]).unwrap(), s("el"));
