@@ -8,11 +8,13 @@
 
 mod common;
 
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{Env, TestImage};
+use corral_test_support::{conmons_serving, mounts_below};
 
 const OWN_WORKERS: usize = 18;
 const RM_RACERS: usize = 6;
@@ -32,47 +34,17 @@ fn assert_ok(outcome: &Outcome) {
     assert_eq!(err, "", "corral {args:?} wrote to stderr");
 }
 
-/// The command lines of conmon processes that serve containers of `root`.
-fn conmons_of(root: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        let args: Vec<String> = cmdline
-            .split(|b| *b == 0)
-            .map(|a| String::from_utf8_lossy(a).into_owned())
-            .collect();
-        let is_conmon = args.first().is_some_and(|a| a.ends_with("conmon"));
-        if is_conmon && args.iter().any(|a| a.contains(root)) {
-            found.push(args.join(" "));
-        }
-    }
-    found
-}
-
 /// Waits up to 10 s (conmon exits just after running the exit command) for
 /// `root`'s conmon processes to number `count`; returns their command lines.
-fn settle_conmons(root: &str, count: usize) -> Vec<String> {
+fn settle_conmons(root: &Path, count: usize) -> Vec<String> {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let found = conmons_of(root);
+        let found = conmons_serving(root);
         if found.len() == count || Instant::now() > deadline {
             return found;
         }
         thread::sleep(Duration::from_millis(100));
     }
-}
-
-/// Mount points under `dir`.
-fn mounts_under(dir: &str) -> Vec<String> {
-    std::fs::read_to_string("/proc/self/mountinfo")
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.split(' ').nth(4))
-        .filter(|p| p.starts_with(dir))
-        .map(str::to_owned)
-        .collect()
 }
 
 /// A container's life in one worker, with listings and inspects of the
@@ -156,14 +128,14 @@ fn thirty_processes_share_one_store() {
         .collect();
     left.sort();
     assert_eq!(left, ["same created", "shared running"]);
-    let root = env.dir.path().to_string_lossy().into_owned();
-    let conmons = settle_conmons(&root, 1);
+    let root = env.dir.path();
+    let conmons = settle_conmons(root, 1);
     assert_eq!(conmons.len(), 1, "only the shared container's conmon: {conmons:?}");
 
     assert_eq!(env.ok(&["rm", "-af", "-t", "0"]).lines().count(), 2);
     assert_eq!(env.ok(&["ps", "-a", "-q"]), "");
-    assert_eq!(settle_conmons(&root, 0), Vec::<String>::new());
-    assert_eq!(mounts_under(&root), Vec::<String>::new());
+    assert_eq!(settle_conmons(root, 0), Vec::<String>::new());
+    assert_eq!(mounts_below(root), Vec::<PathBuf>::new());
     let leftovers = std::fs::read_dir(env.runroot.join("containers"))
         .map(|d| d.count())
         .unwrap_or(0);

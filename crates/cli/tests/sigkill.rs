@@ -7,11 +7,13 @@
 
 mod common;
 
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{Env, TestImage};
+use corral_test_support::{conmons_serving, mounts_below};
 
 /// Kills per command, spread evenly over `0..span`.
 const KILLS: u32 = 10;
@@ -32,30 +34,6 @@ fn kill_after(env: &Env, args: &[&str], delay: Duration) {
     thread::sleep(delay);
     let _ = child.kill();
     child.wait().unwrap();
-}
-
-/// The conmon processes serving containers under `dir`.
-fn conmons_under(dir: &str) -> usize {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|entry| std::fs::read(entry.path().join("cmdline")).ok())
-        .filter(|cmdline| {
-            let text = String::from_utf8_lossy(cmdline);
-            let mut args = text.split('\0');
-            args.next().is_some_and(|a| a.ends_with("conmon")) && args.any(|a| a.contains(dir))
-        })
-        .count()
-}
-
-fn mounts_under(dir: &str) -> Vec<String> {
-    std::fs::read_to_string("/proc/self/mountinfo")
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.split(' ').nth(4))
-        .filter(|p| p.starts_with(dir))
-        .map(str::to_owned)
-        .collect()
 }
 
 /// Whatever a kill left, the store must recover: `ps -a` works; a container
@@ -82,13 +60,13 @@ fn recovers(env: &Env, name: &str, what: &str) {
         assert_eq!(out, format!("{name}\n"), "{what}");
     }
     assert_eq!(env.ok(&["ps", "-a", "-q"]), "", "{what}");
-    let dir = env.dir.path().to_string_lossy().into_owned();
+    let dir = env.dir.path();
     let deadline = Instant::now() + Duration::from_secs(10);
-    while conmons_under(&dir) > 0 {
+    while !conmons_serving(dir).is_empty() {
         assert!(Instant::now() < deadline, "{what}: a conmon was left running");
         thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(mounts_under(&dir), Vec::<String>::new(), "{what}: mounts left");
+    assert_eq!(mounts_below(dir), Vec::<PathBuf>::new(), "{what}: mounts left");
     let bundles = std::fs::read_dir(env.runroot.join("containers")).map_or(0, |d| d.count());
     assert_eq!(bundles, 0, "{what}: bundle directories left");
     let statics = std::fs::read_dir(env.root.join("libpod/containers")).map_or(0, |d| d.count());

@@ -11,11 +11,12 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-use chrono::{DateTime, Local, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use corral_define::ContainerConfig;
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::error::{CoreError, Result};
+use crate::gotime::go_time_string;
 use crate::runtime::Runtime;
 
 /// How often a followed log is looked at for new lines.
@@ -96,7 +97,7 @@ fn is_zero(n: &i32) -> bool {
 }
 
 fn serialize_go_time<S: Serializer>(time: &DateTime<Utc>, s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.serialize_str(&crate::volume::go_rfc3339_nano(*time))
+    s.serialize_str(&crate::gotime::go_rfc3339_nano(*time))
 }
 
 impl Event {
@@ -151,28 +152,6 @@ impl Event {
 fn short_id(id: &str) -> &str {
     let id = id.split_once(':').map_or(id, |(_, rest)| rest);
     id.get(..12).unwrap_or(id)
-}
-
-/// Go's `time.Time.String()` of `time` in local time:
-/// `2006-01-02 15:04:05.999999999 -0700 MST`, the fraction without trailing zeros.
-/// The zone's name is `UTC` at offset zero and the offset again elsewhere (Go prints
-/// an abbreviation such as `CET` there, which the system's zone data would give).
-pub fn go_time_string(time: DateTime<Utc>) -> String {
-    let local = time.with_timezone(&Local);
-    let nanos = format!("{:09}", local.timestamp_subsec_nanos());
-    let nanos = nanos.trim_end_matches('0');
-    let fraction = if nanos.is_empty() {
-        String::new()
-    } else {
-        format!(".{nanos}")
-    };
-    let offset = local.format("%z").to_string();
-    let zone = if offset == "+0000" {
-        "UTC".to_owned()
-    } else {
-        offset.clone()
-    };
-    format!("{}{fraction} {offset} {zone}", local.format("%Y-%m-%d %H:%M:%S"))
 }
 
 /// podman's `ParseInputTime`: RFC 3339 (with or without fraction or zone), a date,
@@ -648,6 +627,8 @@ impl Runtime {
 
 #[cfg(test)]
 mod tests {
+    use chrono::Local;
+
     use super::*;
     use proptest::prelude::*;
 
@@ -877,7 +858,7 @@ mod tests {
     }
 
     fn go_rfc3339(t: DateTime<Utc>) -> String {
-        crate::volume::go_rfc3339_nano(t)
+        crate::gotime::go_rfc3339_nano(t)
     }
 
     #[test]

@@ -50,9 +50,9 @@ pub fn parse_status_name(name: &str) -> Result<ContainerStatus> {
 /// The restart policies a `restart-policy=` filter takes (`none` is the empty one).
 const RESTART_POLICIES: [&str; 5] = ["none", "no", "on-failure", "always", "unless-stopped"];
 
-/// A `name=`/`id=` pattern as podman's regular expressions are mostly used: `^`
+/// A `name=`/`id=` pattern (containers, volumes) as podman's regular expressions are mostly used: `^`
 /// and `$` anchor it, otherwise any part matches.
-fn pattern_matches(pattern: &str, text: &str) -> bool {
+pub(crate) fn pattern_matches(pattern: &str, text: &str) -> bool {
     let start = pattern.starts_with('^');
     let core = pattern.strip_prefix('^').unwrap_or(pattern);
     let (end, core) = match core.strip_suffix('$') {
@@ -67,7 +67,7 @@ fn pattern_matches(pattern: &str, text: &str) -> bool {
     }
 }
 
-fn label_matches(labels: &BTreeMap<String, String>, filter: &str) -> bool {
+pub(crate) fn label_matches(labels: &BTreeMap<String, String>, filter: &str) -> bool {
     match filter.split_once('=') {
         Some((key, value)) => labels.get(key).is_some_and(|v| v == value),
         None => labels.contains_key(filter),

@@ -113,6 +113,7 @@ mod events;
 mod evict;
 mod external;
 mod filters;
+mod gotime;
 mod graph;
 mod logs;
 mod names;
@@ -138,16 +139,16 @@ pub use container_spec::{
 };
 pub use corral_attach::{AttachEnd, AttachOptions, AttachStreams};
 pub use error::{CoreError, Result};
-pub use events::{
-    Event, EventFilter, EventReader, EventsLogger, ReadOptions, go_time_string, parse_go_duration, parse_input_time,
-};
+pub use events::{Event, EventFilter, EventReader, EventsLogger, ReadOptions, parse_go_duration, parse_input_time};
 pub use filters::{ContainerFilters, parse_status_name};
+pub use gotime::{go_rfc3339_nano, go_time_string};
 pub use graph::{ContainerGraph, DependencyMap, GraphNode};
 pub use logs::{LogLine, LogOptions, LogStream, parse_log, read_log};
 pub use options::{CgroupManager, RuntimeOptions, StateBackend};
 pub use prune::ContainerPruneReport;
 pub use runtime::{ALIVE_FILE, Runtime};
-pub use volume::{Volume, VolumeFilters, VolumeInspect, VolumePruneReport, VolumeSpec, go_rfc3339_nano};
+pub use spec::go_io_text;
+pub use volume::{Volume, VolumeFilters, VolumeInspect, VolumePruneReport, VolumeSpec};
 
 /// `SIGTERM`, `TERM` or `15` as a signal number, as `--stop-signal` and `kill` take it.
 pub use container::parse_signal;

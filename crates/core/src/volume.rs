@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Local, Utc};
+use chrono::Utc;
 use corral_define::{LOCAL_DRIVER, NAME_PATTERN, VolumeConfig, VolumeState, new_id};
 use corral_lock::Locker;
 use corral_state::{StateError, VolumeRecord};
@@ -19,6 +19,8 @@ use serde::Serialize;
 
 use crate::container::RemoveOptions;
 use crate::error::{CoreError, Result};
+use crate::filters::{label_matches, pattern_matches};
+use crate::gotime::go_rfc3339_nano;
 use crate::runtime::Runtime;
 
 /// What a new volume should be (`podman volume create`'s flags).
@@ -74,21 +76,6 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
-/// Go's `time.RFC3339Nano` in local time: fraction without trailing zeros, `Z` for UTC.
-pub fn go_rfc3339_nano(time: DateTime<Utc>) -> String {
-    let local = time.with_timezone(&Local);
-    let nanos = format!("{:09}", local.timestamp_subsec_nanos());
-    let nanos = nanos.trim_end_matches('0');
-    let fraction = if nanos.is_empty() {
-        String::new()
-    } else {
-        format!(".{nanos}")
-    };
-    let offset = local.format("%:z").to_string();
-    let zone = if offset == "+00:00" { "Z".to_owned() } else { offset };
-    format!("{}{fraction}{zone}", local.format("%Y-%m-%dT%H:%M:%S"))
-}
-
 impl Volume {
     pub fn name(&self) -> &str {
         self.record.name()
@@ -142,30 +129,6 @@ pub struct VolumeFilters {
 }
 
 const VOLUME_FILTER_KEYS: [&str; 7] = ["name", "label", "label!", "driver", "scope", "opt", "dangling"];
-
-/// A `name=` pattern as podman's regular expressions are mostly used: `^` and `$`
-/// anchor it, otherwise any part of the name matches.
-fn pattern_matches(pattern: &str, name: &str) -> bool {
-    let start = pattern.starts_with('^');
-    let core = pattern.strip_prefix('^').unwrap_or(pattern);
-    let (end, core) = match core.strip_suffix('$') {
-        Some(rest) => (true, rest),
-        None => (false, core),
-    };
-    match (start, end) {
-        (true, true) => name == core,
-        (true, false) => name.starts_with(core),
-        (false, true) => name.ends_with(core),
-        (false, false) => name.contains(core),
-    }
-}
-
-fn label_matches(labels: &BTreeMap<String, String>, filter: &str) -> bool {
-    match filter.split_once('=') {
-        Some((key, value)) => labels.get(key).is_some_and(|v| v == value),
-        None => labels.contains_key(filter),
-    }
-}
 
 fn parse_bool_filter(value: &str) -> Result<bool> {
     match value.to_lowercase().as_str() {
@@ -508,15 +471,5 @@ mod tests {
         assert!(pattern_matches("vol$", "myvol"));
         assert!(pattern_matches("^myvol$", "myvol"));
         assert!(!pattern_matches("^my$", "myvol"));
-    }
-
-    #[test]
-    fn go_times() {
-        let t = DateTime::parse_from_rfc3339("2026-11-28T10:18:47.408147520Z")
-            .unwrap()
-            .with_timezone(&Utc);
-        let text = go_rfc3339_nano(t);
-        assert!(text.contains(".40814752"), "{text}");
-        assert!(!text.contains(".408147520"), "{text}");
     }
 }

@@ -30,7 +30,7 @@ mod scratch;
 use std::path::PathBuf;
 
 pub use image::{BUSYBOX, BusyboxImage, IMAGE_NAME, Tree};
-pub use scratch::{Scratch, remove_leftovers, unmount_all_below};
+pub use scratch::{Scratch, conmons_serving, mounts_below, remove_leftovers, unmount_all_below};
 
 /// Why building or writing the test image failed.
 #[derive(Debug, thiserror::Error)]

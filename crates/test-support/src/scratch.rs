@@ -64,18 +64,43 @@ pub fn remove_leftovers(runroot: &Path, below: &Path) {
     unmount_all_below(below);
 }
 
-/// Detaches everything mounted at or below `dir`, deepest first, so a failed assertion
-/// leaves no mount behind. Best effort: a mount that will not go is skipped.
-pub fn unmount_all_below(dir: &Path) {
+/// The mount points at or below `dir` (none when the mount table cannot be read).
+pub fn mounts_below(dir: &Path) -> Vec<PathBuf> {
     let Ok(text) = std::fs::read_to_string("/proc/self/mountinfo") else {
-        return;
+        return Vec::new();
     };
-    let mut points: Vec<PathBuf> = text
-        .lines()
+    text.lines()
         .filter_map(|l| l.split(' ').nth(4))
         .map(|m| PathBuf::from(m.replace("\\040", " ")))
         .filter(|m| m.starts_with(dir))
-        .collect();
+        .collect()
+}
+
+/// The command lines of the conmon processes whose arguments name a path under
+/// `dir`: the ones serving containers of a store there.
+pub fn conmons_serving(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let dir = dir.to_string_lossy();
+    entries
+        .flatten()
+        .filter_map(|entry| std::fs::read(entry.path().join("cmdline")).ok())
+        .map(|cmdline| {
+            cmdline
+                .split(|b| *b == 0)
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect::<Vec<_>>()
+        })
+        .filter(|args| args.first().is_some_and(|a| a.ends_with("conmon")) && args.iter().any(|a| a.contains(&*dir)))
+        .map(|args| args.join(" "))
+        .collect()
+}
+
+/// Detaches everything mounted at or below `dir`, deepest first, so a failed assertion
+/// leaves no mount behind. Best effort: a mount that will not go is skipped.
+pub fn unmount_all_below(dir: &Path) {
+    let mut points = mounts_below(dir);
     points.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
     for point in points {
         let _ = rustix::mount::unmount(&point, rustix::mount::UnmountFlags::DETACH);

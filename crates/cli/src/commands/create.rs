@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::{ArgAction, Args};
 use corral_core::{
-    ContainerSpec, MountKind, MountSpec, RestartPolicy, Runtime, Seccomp, VolumeMount, parse_signal, parse_sysctls,
+    ContainerSpec, MountKind, MountSpec, RestartPolicy, Runtime, Seccomp, VolumeMount, go_io_text, parse_signal,
+    parse_sysctls,
 };
 
 use crate::cli::GlobalOptions;
@@ -379,7 +380,7 @@ fn bind_mount(source: &str, destination: &str, options: Vec<String>) -> anyhow::
         )));
     }
     if let Err(err) = std::fs::metadata(source) {
-        bail!("statfs {source}: {}", io_error_text(&err));
+        bail!("statfs {source}: {}", go_io_text(&err));
     }
     Ok(MountSpec {
         kind: MountKind::Bind,
@@ -387,17 +388,6 @@ fn bind_mount(source: &str, destination: &str, options: Vec<String>) -> anyhow::
         destination: destination.to_owned(),
         options,
     })
-}
-
-/// An I/O error as Go words it: `no such file or directory`.
-fn io_error_text(err: &std::io::Error) -> String {
-    let text = err.to_string();
-    let text = text.split(" (os error").next().unwrap_or(&text);
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
 
 /// `--tmpfs DEST[:OPTIONS]`.

@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use anyhow::Context;
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, Utc};
 use clap::Args;
-use corral_core::{ContainerFilters, Runtime};
+use corral_core::{ContainerFilters, Runtime, go_time_string};
 use corral_define::{ContainerConfig, ContainerState, ContainerStatus};
 use corral_storage::ImageStore;
 use serde::Serialize;
@@ -133,25 +133,6 @@ pub fn human_duration(seconds: i64) -> String {
 /// How long ago `time` was, podman's way (`5 seconds ago`).
 pub fn ago(time: DateTime<Utc>, now: DateTime<Utc>) -> String {
     format!("{} ago", human_duration((now - time).num_seconds()))
-}
-
-/// Go's `time.Time.String()` in local time: `2026-11-28 10:18:47.400838959 +0000 UTC`.
-pub fn go_time_string(time: DateTime<Utc>) -> String {
-    let local = time.with_timezone(&Local);
-    let nanos = format!("{:09}", local.timestamp_subsec_nanos());
-    let nanos = nanos.trim_end_matches('0');
-    let fraction = if nanos.is_empty() {
-        String::new()
-    } else {
-        format!(".{nanos}")
-    };
-    let offset = local.format("%z").to_string();
-    let zone = if offset == "+0000" {
-        "UTC".to_owned()
-    } else {
-        offset.clone()
-    };
-    format!("{}{fraction} {offset} {zone}", local.format("%Y-%m-%d %H:%M:%S"))
 }
 
 /// podman's name for a status in listings: a configured container is `created`.

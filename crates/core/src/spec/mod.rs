@@ -87,7 +87,7 @@ pub(crate) struct SpecInput {
 }
 
 /// Go's wording of an I/O error (`no such file or directory`), for podman's messages.
-pub(crate) fn go_io_text(err: &std::io::Error) -> String {
+pub fn go_io_text(err: &std::io::Error) -> String {
     let text = err.to_string();
     let text = text.split(" (os error").next().unwrap_or(&text);
     let mut chars = text.chars();
