@@ -179,7 +179,7 @@ fn external_storage_containers() {
             ..GlobalOptions::default()
         };
         let runtime = corral_cli::engine::runtime(&global).unwrap();
-        let store = runtime.storage();
+        let store = runtime.storage().unwrap();
         let image = ImageStore::lookup(store, IMAGE).unwrap();
         store
             .create_container(&id, &image.id, &["outsider".to_owned()], "")

@@ -59,6 +59,10 @@ pub enum CoreError {
     /// The runtime was shut down ([`crate::Runtime::shutdown`]); its store is closed.
     #[error("runtime has already been stopped")]
     RuntimeStopped,
+    /// The runtime was made with [`crate::RuntimeOptions::no_store`] and the operation
+    /// (named here) needs images or root filesystems.
+    #[error("cannot {0}: runtime has no container storage: invalid argument")]
+    NoStore(&'static str),
 }
 
 impl CoreError {
@@ -87,6 +91,7 @@ impl HasKind for CoreError {
             CoreError::Io { .. } => ErrorKind::Io,
             CoreError::Json { .. } | CoreError::Internal(_) => ErrorKind::Internal,
             CoreError::RuntimeStopped => ErrorKind::DbClosed,
+            CoreError::NoStore(_) => ErrorKind::InvalidArg,
         }
     }
 }

@@ -111,9 +111,9 @@ impl Runtime {
                 tracing::debug!("evicting: freeing lock {} of container {id}: {e}", config.lock_id);
             }
         }
-        match self.inner.storage.remove_container(&id, true) {
+        match self.storage().and_then(|store| Ok(store.remove_container(&id, true)?)) {
             Err(e) if e.kind() == ErrorKind::NoSuchContainer => {}
-            other => first.note("removing the storage container", other.map_err(Into::into)),
+            other => first.note("removing the storage container", other),
         }
         for path in [
             oci.exit_file_path(&handle),

@@ -11,7 +11,7 @@ impl Runtime {
     /// The storage containers whose IDs no container of the state has.
     pub fn external_containers(&self) -> Result<Vec<ContainerFsRecord>> {
         let mut external = Vec::new();
-        for record in self.inner.storage.containers()? {
+        for record in self.storage()?.containers()? {
             if !self.inner.state.has_container(&record.id)? {
                 external.push(record);
             }
@@ -22,14 +22,14 @@ impl Runtime {
     /// Removes the storage container `reference` (ID, ID prefix or name), unmounting it;
     /// one the state knows is refused, as podman refuses it. Returns its ID.
     pub fn remove_storage_container(&self, reference: &str) -> Result<String> {
-        let record = self.inner.storage.container(reference)?;
+        let record = self.storage()?.container(reference)?;
         if self.inner.state.has_container(&record.id)? {
             return Err(CoreError::InvalidArg(format!(
                 "refusing to remove {reference:?} as it exists in libpod as container {}",
                 record.id
             )));
         }
-        self.inner.storage.remove_container(&record.id, true)?;
+        self.storage()?.remove_container(&record.id, true)?;
         // A create that died before recording the container made its directory too.
         let dir = self.container_static_dir(&record.id);
         if let Some(container_dir) = dir.parent() {

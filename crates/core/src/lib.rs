@@ -87,7 +87,7 @@
 //!     .build().unwrap();
 //! let archive = dir.path().join("tiny.tar");
 //! write_docker_archive(std::fs::File::create(&archive).unwrap(), &[image], &blobs).unwrap();
-//! runtime.storage().load(&archive, None).unwrap();
+//! runtime.storage().unwrap().load(&archive, None).unwrap();
 //!
 //! let mut spec = ContainerSpec::new("tiny");
 //! spec.name = Some("web".into());
@@ -117,6 +117,7 @@ mod gotime;
 mod graph;
 mod logs;
 mod names;
+mod no_store;
 mod oci_runtimes;
 mod options;
 mod prune;

@@ -121,6 +121,10 @@ pub struct RuntimeOptions {
     /// (`--default-mounts-file`); None: the first of /etc/containers/mounts.conf and
     /// /usr/share/containers/mounts.conf that exists.
     pub default_mounts_file: Option<PathBuf>,
+    /// libpod's WithNoStore: the image and layer store (`<root>/storage`) is never
+    /// opened, so only what needs no image or root filesystem works (listing,
+    /// inspecting, stopping, logs, volumes).
+    pub no_store: bool,
 }
 
 /// podman's hook directories when none are configured.
@@ -147,6 +151,7 @@ impl Default for RuntimeOptions {
             events_logger: crate::events::EventsLogger::File,
             hooks_dirs: DEFAULT_HOOKS_DIRS.iter().map(PathBuf::from).collect(),
             default_mounts_file: None,
+            no_store: false,
         }
     }
 }

@@ -51,8 +51,8 @@ impl Runtime {
     /// Bytes in the container's writable layer (podman's RWSize): overlay's upper
     /// directory, or the whole copy with the vfs driver.
     pub fn container_rw_size(&self, id: &str) -> Result<u64> {
-        let dir = self.inner.storage.root().join("containers").join(id);
-        let layer = match self.inner.storage.driver() {
+        let dir = self.storage()?.root().join("containers").join(id);
+        let layer = match self.storage()?.driver() {
             Driver::Overlay => dir.join("upper"),
             Driver::Vfs => dir.join("merged"),
         };

@@ -15,6 +15,7 @@ use crate::admin::EngineLock;
 use crate::container::Container;
 use crate::error::{CoreError, Result};
 use crate::events::EventsLogger;
+use crate::no_store::NoStore;
 use crate::options::{RuntimeOptions, StateBackend};
 use crate::rootfs::RootfsStore;
 
@@ -32,7 +33,8 @@ pub(crate) struct Inner {
     pub options: RuntimeOptions,
     pub state: Box<dyn State>,
     pub locks: Arc<dyn LockManager>,
-    pub storage: Arc<Store>,
+    /// None for a runtime made with [`RuntimeOptions::no_store`].
+    pub storage: Option<Arc<Store>>,
     pub rootfs: Arc<dyn RootfsStore>,
     pub oci: Arc<dyn OciRuntime>,
     pub oci_config: RuntimeConfig,
@@ -70,14 +72,18 @@ impl Runtime {
             create_dir(dir)?;
         }
         let driver = options.storage_driver.unwrap_or_else(Driver::detect);
-        let storage = Arc::new(Store::open_with_options(
-            &options.storage_root(),
-            StoreOptions {
-                unpack: UnpackOptions::for_current_user(),
-                run_root: options.storage_run_root(),
-                driver,
-            },
-        )?);
+        let storage = if options.no_store {
+            None
+        } else {
+            Some(Arc::new(Store::open_with_options(
+                &options.storage_root(),
+                StoreOptions {
+                    unpack: UnpackOptions::for_current_user(),
+                    run_root: options.storage_run_root(),
+                    driver,
+                },
+            )?))
+        };
         let db = DbConfig {
             static_dir: options.static_dir().display().to_string(),
             tmp_dir: options.tmp_dir().display().to_string(),
@@ -104,7 +110,10 @@ impl Runtime {
             oci_config.conmon_paths = vec![conmon.clone()];
         }
         let oci = oci_config.runtime(&options.oci_runtime);
-        let rootfs: Arc<dyn RootfsStore> = storage.clone();
+        let rootfs: Arc<dyn RootfsStore> = match &storage {
+            Some(store) => store.clone(),
+            None => Arc::new(NoStore),
+        };
         let rt = Runtime::from_parts(options, state, locks, storage, rootfs, oci, oci_config);
         rt.refresh_if_rebooted()?;
         Ok(rt)
@@ -115,7 +124,7 @@ impl Runtime {
         options: RuntimeOptions,
         state: Box<dyn State>,
         locks: Arc<dyn LockManager>,
-        storage: Arc<Store>,
+        storage: Option<Arc<Store>>,
         rootfs: Arc<dyn RootfsStore>,
         oci: Arc<dyn OciRuntime>,
         oci_config: RuntimeConfig,
@@ -135,9 +144,18 @@ impl Runtime {
         }
     }
 
-    /// The image and layer store (`<root>/storage`), for `images`, `load`, `save`, ...
-    pub fn storage(&self) -> &Store {
-        &self.inner.storage
+    /// The image and layer store (`<root>/storage`), for `images`, `load`, `save`, ...;
+    /// refused by a runtime made with [`RuntimeOptions::no_store`].
+    pub fn storage(&self) -> Result<&Store> {
+        self.inner
+            .storage
+            .as_deref()
+            .ok_or(CoreError::NoStore("use images or container storage"))
+    }
+
+    /// Whether the image and layer store is open (not a [`RuntimeOptions::no_store`] runtime).
+    pub fn has_store(&self) -> bool {
+        self.inner.storage.is_some()
     }
 
     /// The state store.

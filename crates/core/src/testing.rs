@@ -341,7 +341,7 @@ impl FakeEnv {
             options,
             Box::new(InMemoryState::new()),
             Arc::new(InProcessLockManager::new()),
-            storage,
+            Some(storage),
             rootfs.clone(),
             oci.clone(),
             RuntimeConfig::with_tmp_dir(path("run")),

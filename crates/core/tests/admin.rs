@@ -189,7 +189,7 @@ async fn reset_leaves_an_empty_engine_that_works() {
     let rt = Runtime::new(options.clone()).unwrap();
     assert!(rt.get_containers().unwrap().is_empty());
     assert!(rt.volumes(&VolumeFilters::default()).unwrap().is_empty());
-    assert!(rt.storage().list().unwrap().is_empty());
+    assert!(rt.storage().unwrap().list().unwrap().is_empty());
     assert!(lock_files(&options.runroot).is_empty());
 
     // Usable: an image loads again and a container runs.
@@ -230,7 +230,7 @@ async fn info_counts_containers_by_status() {
     let store = info.store.container_store;
     assert_eq!((store.number, store.running, store.paused, store.stopped), (2, 1, 0, 1));
     assert_eq!(info.store.image_store.number, 1);
-    assert_eq!(info.store.graph_root, env.rt.storage().root());
+    assert_eq!(info.store.graph_root, env.rt.storage().unwrap().root());
     assert_eq!(info.host.oci_runtime.name, "crun");
     assert_eq!(info.host.conmon.path, "/usr/bin/conmon");
     assert_eq!(info.version.version, env!("CARGO_PKG_VERSION"));

@@ -103,6 +103,42 @@ async fn sync_reads_the_runtimes_view() {
     assert_eq!(wait(&c).await, 137);
 }
 
+/// A `stopping` record left by a stop that was killed midway (the stop holds the
+/// lock throughout, so nobody else can be stopping it): the next operation asks
+/// the runtime and finds the container running again, or gone with its code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_killed_midway_is_repaired_from_the_runtime() {
+    let env = TestEnv::new();
+    let c = env.create(&["sleep", "100"], |_| {});
+    c.start().await.unwrap();
+    let mut rec = env.rt.state().container(c.id()).unwrap();
+    rec.state.state = ContainerStatus::Stopping;
+    env.rt.state().save_container(&rec).unwrap();
+    assert_eq!(c.sync().await.unwrap().state, ContainerStatus::Running);
+    assert_eq!(
+        env.rt.state().container(c.id()).unwrap().state.state,
+        ContainerStatus::Running,
+        "the repair is saved"
+    );
+
+    // Left stopping with its process already killed: exited, with the kill's code.
+    let mut rec = env.rt.state().container(c.id()).unwrap();
+    std::process::Command::new("kill")
+        .args(["-9", &rec.state.pid.to_string()])
+        .status()
+        .unwrap();
+    rec.state.state = ContainerStatus::Stopping;
+    env.rt.state().save_container(&rec).unwrap();
+    let deadline = Instant::now() + WAIT;
+    while c.status().await.unwrap().is_active() {
+        assert!(Instant::now() < deadline, "still stopping");
+        tokio::time::sleep(FAST).await;
+    }
+    assert_eq!(wait(&c).await, 137);
+    c.start().await.unwrap();
+    c.stop(Some(0)).await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn batch_runs_operations_under_one_lock() {
     let env = TestEnv::new();
@@ -331,7 +367,7 @@ async fn evict_removes_broken_containers() {
     let rt = &env.rt;
     // Storage gone behind corral's back.
     let no_storage = env.create(&["true"], |s| s.name = Some("no-storage".into()));
-    rt.storage().remove_container(no_storage.id(), true).unwrap();
+    rt.storage().unwrap().remove_container(no_storage.id(), true).unwrap();
     assert_eq!(rt.evict_container("no-storage", false).await.unwrap(), no_storage.id());
     assert_eq!(
         rt.lookup_container("no-storage").unwrap_err().kind(),
@@ -346,7 +382,7 @@ async fn evict_removes_broken_containers() {
     assert!(rt.lookup_container("no-lock").is_err());
     assert_eq!(rt.evict_container("no-lock", true).await.unwrap(), no_lock.id());
     assert!(!rt.state().has_container(no_lock.id()).unwrap());
-    assert!(rt.storage().container(no_lock.id()).is_err());
+    assert!(rt.storage().unwrap().container(no_lock.id()).is_err());
 
     // A healthy one is removed the normal way, forced.
     let healthy = env.run(&["sleep", "100"], |s| s.stop_timeout = Some(0)).await;

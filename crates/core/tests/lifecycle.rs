@@ -124,7 +124,7 @@ async fn remove_takes_everything_away() {
         ErrorKind::NoSuchContainer
     );
     assert!(!bundle.exists() && !static_dir.exists());
-    assert!(env.rt.storage().containers().unwrap().is_empty());
+    assert!(env.rt.storage().unwrap().containers().unwrap().is_empty());
     // The name is free again.
     let again = env.create(&["true"], |s| s.name = Some("doomed".into()));
     again.remove(RemoveOptions::default()).await.unwrap();

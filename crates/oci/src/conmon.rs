@@ -29,6 +29,8 @@ use crate::status::{self, RuntimeState, apply_conmon_dead, apply_exit, may_have_
 pub(crate) const CREATE_TIMEOUT: Duration = Duration::from_secs(240);
 /// How long a container may take to die after SIGKILL.
 const KILL_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a sync waits for conmon's exit file once the runtime reports the process gone.
+const EXIT_FILE_GRACE: Duration = Duration::from_secs(2);
 const SIGKILL: i32 = 9;
 const SIGTERM: i32 = 15;
 
@@ -640,11 +642,20 @@ impl OciRuntime for ConmonRuntime {
             path: PathBuf::from(&ctr.id),
             source,
         })?;
+        let was_active = state.state.is_active();
         status::apply_runtime_state(state, &rt)?;
-        if state.state == ContainerStatus::Stopped
-            && let Some(exit) = read_exit_file(&self.exit_file(ctr))?
-        {
-            apply_exit(state, exit, self.oom_file(ctr).exists());
+        if state.state == ContainerStatus::Stopped {
+            let exit_file = self.exit_file(ctr);
+            // The runtime can report the process gone a moment before conmon has
+            // written its exit code: wait for it rather than record no code at all.
+            let exit = match read_exit_file(&exit_file)? {
+                Some(exit) => Some(exit),
+                None if was_active => status::wait_for_exit_file(&exit_file, EXIT_FILE_GRACE).await?,
+                None => None,
+            };
+            if let Some(exit) = exit {
+                apply_exit(state, exit, self.oom_file(ctr).exists());
+            }
         }
         Ok(())
     }

@@ -117,7 +117,7 @@ pub struct UntagArgs {
 /// `image exists`: exit 0 when the image is there, 1 when not, no output.
 pub fn exists(args: &ExistsArgs, global: &GlobalOptions, _out: &mut dyn Write) -> anyhow::Result<()> {
     let runtime = engine::runtime(global)?;
-    if runtime.storage().exists(&args.image)? {
+    if runtime.storage()?.exists(&args.image)? {
         return Ok(());
     }
     Err(CliError::Exit {
@@ -130,7 +130,7 @@ pub fn exists(args: &ExistsArgs, global: &GlobalOptions, _out: &mut dyn Write) -
 /// `tag IMAGE NAME...`: adds names, no output.
 pub fn tag(args: &TagArgs, global: &GlobalOptions, _out: &mut dyn Write) -> anyhow::Result<()> {
     let runtime = engine::runtime(global)?;
-    let store = runtime.storage();
+    let store = runtime.storage()?;
     let image = store.lookup(&args.image)?;
     for name in &args.names {
         store.tag(&image.id, name)?;
@@ -143,7 +143,7 @@ pub fn tag(args: &TagArgs, global: &GlobalOptions, _out: &mut dyn Write) -> anyh
 /// `untag IMAGE [NAME...]`: removes the names (all of them when none is given), no output.
 pub fn untag(args: &UntagArgs, global: &GlobalOptions, _out: &mut dyn Write) -> anyhow::Result<()> {
     let runtime = engine::runtime(global)?;
-    let store = runtime.storage();
+    let store = runtime.storage()?;
     let image = store.lookup(&args.image)?;
     let mut removed = Vec::new();
     if args.names.is_empty() {

@@ -71,7 +71,7 @@ fn with_go_id(mut value: Value) -> Value {
 /// not), then the first error, as podman does.
 pub fn inspect(args: &InspectArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Result<()> {
     let runtime = engine::runtime(global)?;
-    let store = runtime.storage();
+    let store = runtime.storage()?;
     let mut found = Vec::new();
     let mut errors: Vec<StorageError> = Vec::new();
     for image in &args.images {
@@ -148,7 +148,7 @@ fn rfc3339(time: Option<DateTime<Utc>>) -> String {
 
 pub fn history(args: &HistoryArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Result<()> {
     let runtime = engine::runtime(global)?;
-    let entries = runtime.storage().history(&args.image)?;
+    let entries = runtime.storage()?.history(&args.image)?;
     if args.format.as_deref().is_some_and(is_json) {
         let layers: Vec<HistoryJson> = entries
             .iter()
@@ -227,7 +227,7 @@ fn go_list(items: &[String]) -> String {
 
 pub fn tree(args: &TreeArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Result<()> {
     let runtime = engine::runtime(global)?;
-    let tree = runtime.storage().tree(&args.image)?;
+    let tree = runtime.storage()?.tree(&args.image)?;
     let mut text = format!(
         "Image ID: {}\nTags:     {}\nSize:     {}\n",
         corral_define::short_id(&tree.id),

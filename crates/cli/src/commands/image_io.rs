@@ -138,7 +138,7 @@ pub fn load(args: &LoadArgs, global: &GlobalOptions, out: &mut dyn Write) -> any
         }
     };
     let runtime = engine::runtime(global)?;
-    let store = runtime.storage();
+    let store = runtime.storage()?;
     let size = std::fs::metadata(input).map(|m| m.len()).ok();
     let progress = ByteProgress::new("Loading image archive", size);
     let ids = store.load_with_progress(input, None, &|n| progress.update(n))?;
@@ -194,7 +194,7 @@ pub fn save(args: &SaveArgs, global: &GlobalOptions, out: &mut dyn Write) -> any
             let runtime = engine::runtime(global)?;
             let progress = ByteProgress::new("Writing image archive", None);
             runtime
-                .storage()
+                .storage()?
                 .save_with_progress(&references, format, path, &|n| progress.update(n))?;
             saved_events(&runtime, &references, path);
         }
@@ -209,7 +209,7 @@ pub fn save(args: &SaveArgs, global: &GlobalOptions, out: &mut dyn Write) -> any
             let temp = TempFile::new_in(&std::env::temp_dir(), "save");
             let progress = ByteProgress::new("Writing image archive", None);
             runtime
-                .storage()
+                .storage()?
                 .save_with_progress(&references, format, &temp.path, &|n| progress.update(n))?;
             drop(progress);
             saved_events(&runtime, &references, &temp.path);
@@ -222,8 +222,11 @@ pub fn save(args: &SaveArgs, global: &GlobalOptions, out: &mut dyn Write) -> any
 
 /// A `save` event for each image saved to `path`.
 fn saved_events(runtime: &corral_core::Runtime, references: &[&str], path: &Path) {
+    let Ok(store) = runtime.storage() else {
+        return;
+    };
     for reference in references {
-        if let Ok(image) = runtime.storage().lookup(reference) {
+        if let Ok(image) = store.lookup(reference) {
             runtime.image_event("save", &image.id, &path.display().to_string());
         }
     }
@@ -252,7 +255,7 @@ pub fn import(args: &ImportArgs, global: &GlobalOptions, out: &mut dyn Write) ->
         message: args.message.clone(),
         changes: args.change.clone(),
     };
-    let id = runtime.storage().import(source, &options)?;
+    let id = runtime.storage()?.import(source, &options)?;
     runtime.image_event("import", &id, args.reference.as_deref().unwrap_or_default());
     writeln!(out, "{id}").context("writing the image ID")?;
     Ok(())

@@ -87,7 +87,7 @@ pub fn rmi(args: &RmiArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyho
         );
     }
     let runtime = engine::runtime(global)?;
-    let store = runtime.storage();
+    let store = runtime.storage()?;
     let targets: Vec<String> = if args.all {
         store.list()?.into_iter().map(|i| i.id).collect()
     } else {
@@ -191,7 +191,7 @@ pub fn prune(args: &PruneArgs, global: &GlobalOptions, out: &mut dyn Write) -> a
         }
     }
     let runtime = engine::runtime(global)?;
-    let store = runtime.storage();
+    let store = runtime.storage()?;
     let users = in_use(&image_users(&runtime)?);
     let records = store.list()?;
     let wanted = filter_images(&records, &args.filter, &users)?;

@@ -317,7 +317,7 @@ pub fn run(args: &ImagesArgs, global: &GlobalOptions, out: &mut dyn Write) -> an
         filters.push(format!("reference={image}"));
     }
     let runtime = engine::runtime(global)?;
-    let store = runtime.storage();
+    let store = runtime.storage()?;
     let users = in_use(&image_users(&runtime)?);
     let records = store.list()?;
     let wanted = filter_images(&records, &filters, &users)?;

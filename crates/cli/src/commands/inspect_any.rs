@@ -77,7 +77,7 @@ async fn inspect_one(runtime: &Runtime, name: &str, kind: ObjectType) -> anyhow:
         return Ok(Some(container.inspect().await?));
     }
     if matches!(kind, ObjectType::All | ObjectType::Image)
-        && let Some(image) = found(runtime.storage().inspect(name))?
+        && let Some(image) = found(runtime.storage()?.inspect(name))?
     {
         return Ok(Some(serde_json::to_value(image)?));
     }

@@ -44,7 +44,7 @@ pub fn mount(args: &MountArgs, global: &GlobalOptions, out: &mut dyn Write) -> a
     let runtime = engine::runtime(global)?;
     if args.containers.is_empty() {
         for container in runtime.get_containers()? {
-            let storage = runtime.storage();
+            let storage = runtime.storage()?;
             if ContainerFsStore::mount_count(storage, container.id())? == 0 {
                 continue;
             }
@@ -76,7 +76,7 @@ pub fn unmount(args: &UnmountArgs, global: &GlobalOptions, out: &mut dyn Write) 
     let runtime = engine::runtime(global)?;
     let mut targets = select(&runtime, &args.containers, args.all, args.latest)?;
     if args.all {
-        let storage = runtime.storage();
+        let storage = runtime.storage()?;
         targets.retain(|(_, c)| ContainerFsStore::mount_count(storage, c.id()).is_ok_and(|n| n > 0));
     }
     let mut report = Report::new();

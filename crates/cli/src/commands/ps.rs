@@ -94,7 +94,7 @@ impl ContainerSize {
 /// (removed meanwhile) counts as empty, as its listing line is already decided.
 fn sizes_of(runtime: &Runtime, listed: &[&Listed]) -> anyhow::Result<Vec<ContainerSize>> {
     let image_sizes: BTreeMap<String, u64> = runtime
-        .storage()
+        .storage()?
         .list()?
         .into_iter()
         .map(|image| (image.id, image.size))
@@ -354,7 +354,7 @@ fn external_listed(runtime: &Runtime) -> anyhow::Result<Vec<Listed>> {
         if let Ok(created) = DateTime::parse_from_rfc3339(&record.created) {
             config.created_time = created.with_timezone(&Utc);
         }
-        config.root_fs.rootfs_image_name = corral_storage::ImageStore::lookup(runtime.storage(), &record.image_id)
+        config.root_fs.rootfs_image_name = corral_storage::ImageStore::lookup(runtime.storage()?, &record.image_id)
             .ok()
             .and_then(|image| image.names.first().cloned())
             .unwrap_or_else(|| record.image_id.clone());

@@ -149,7 +149,7 @@ fn df_row(kind: &str, total: usize, active: usize, size: u64, reclaimable: u64) 
 /// The summary rows: images, containers, local volumes.
 pub fn df_rows(runtime: &Runtime) -> anyhow::Result<Vec<DfRow>> {
     let users = in_use(&image_users(runtime)?);
-    let images = runtime.storage().list()?;
+    let images = runtime.storage()?.list()?;
     let image_size: u64 = images.iter().map(|i| i.size).sum();
     let used: Vec<_> = images.iter().filter(|i| users.contains(&i.id)).collect();
     let used_size: u64 = used.iter().map(|i| i.size).sum();

@@ -56,7 +56,7 @@ impl Env {
             ..GlobalOptions::default()
         };
         let runtime = corral_cli::engine::runtime(&global).unwrap();
-        runtime.storage().load(&archive, None).unwrap();
+        runtime.storage().unwrap().load(&archive, None).unwrap();
         Env { root, runroot, dir }
     }
 

@@ -269,14 +269,14 @@ impl Runtime {
         };
         let store = StoreInfo {
             container_store: containers,
-            graph_driver_name: self.storage().driver().as_str().to_owned(),
+            graph_driver_name: self.storage()?.driver().as_str().to_owned(),
             graph_options: BTreeMap::new(),
-            graph_root: self.storage().root().to_path_buf(),
+            graph_root: self.storage()?.root().to_path_buf(),
             image_copy_tmp_dir: PathBuf::from("/var/tmp"),
             image_store: ImageStoreInfo {
-                number: self.storage().list()?.len(),
+                number: self.storage()?.list()?.len(),
             },
-            run_root: self.storage().run_root().to_path_buf(),
+            run_root: self.storage()?.run_root().to_path_buf(),
             volume_path: options.volume_path(),
         };
         let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();

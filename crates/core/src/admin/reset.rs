@@ -31,6 +31,8 @@ impl Runtime {
     /// result is the first directory that could not be removed.
     pub async fn reset(&self) -> Result<()> {
         self.ensure_valid()?;
+        // As libpod refuses a reset without a store: it could not remove the images.
+        let store = self.storage()?;
         let options = self.options().clone();
         let engine = EngineLock::exclusive(&options.runroot)?;
         self.remove_every_container().await;
@@ -54,7 +56,6 @@ impl Runtime {
             }
             Err(e) => tracing::error!("listing volumes: {e}"),
         }
-        let store = self.storage();
         match store.list() {
             Ok(images) => {
                 for image in images {

@@ -102,7 +102,9 @@ impl Container {
             rec.state.pid = 0;
             rec.state.conmon_pid = 0;
         }
-        if rec.state.mounted {
+        // Without a store the mount stays recorded: conmon's exit command, which runs
+        // with one, unmounts it.
+        if rec.state.mounted && self.rt.has_store() {
             self.unmount_volumes();
             self.rt.inner.rootfs.unmount(self.id(), false)?;
             rec.state.mounted = false;
@@ -121,6 +123,10 @@ impl Container {
 
     pub(crate) async fn remove_unlocked(&self, rec: &mut ContainerRecord, options: RemoveOptions) -> Result<()> {
         let inner = &self.rt.inner;
+        // Its root filesystem could not be removed: refused before anything changes.
+        if !self.rt.has_store() {
+            return Err(CoreError::NoStore("remove a container"));
+        }
         let dependents = inner.state.container_in_use(self.id())?;
         if !dependents.is_empty() {
             return Err(CoreError::DependencyExists(format!(

@@ -321,7 +321,7 @@ impl Runtime {
         c.root_fs.mounts = spec.mounts.iter().map(|m| m.destination.clone()).collect();
         c.root_fs.read_only = spec.read_only;
         c.root_fs.shm_size = input.shm_size;
-        c.root_fs.storage_driver = self.inner.storage.driver().as_str().to_string();
+        c.root_fs.storage_driver = self.storage()?.driver().as_str().to_string();
         c.security.privileged = spec.privileged;
         c.security.user = user;
         c.security.groups = spec.groups.clone();

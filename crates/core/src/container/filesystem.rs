@@ -14,13 +14,13 @@ impl Container {
     /// What the container changed against its image, sorted by path.
     pub async fn diff(&self) -> Result<Vec<Change>> {
         let (_guard, _rec) = self.lock_and_sync().await?;
-        Ok(ContainerFsStore::diff(self.rt.storage(), self.id())?)
+        Ok(ContainerFsStore::diff(self.rt.storage()?, self.id())?)
     }
 
     /// Writes the container's whole filesystem to `out` as a tar.
     pub async fn export(&self, out: &mut dyn Write) -> Result<()> {
         let (_guard, _rec) = self.lock_and_sync().await?;
-        ContainerFsStore::export(self.rt.storage(), self.id(), out)?;
+        ContainerFsStore::export(self.rt.storage()?, self.id(), out)?;
         self.event("export");
         Ok(())
     }
@@ -34,7 +34,7 @@ impl Container {
         }
         let committed = {
             let (_guard, _rec) = self.lock_and_sync().await?;
-            ContainerFsStore::commit(self.rt.storage(), self.id(), options)
+            ContainerFsStore::commit(self.rt.storage()?, self.id(), options)
         };
         if paused {
             self.unpause().await?;
@@ -47,7 +47,7 @@ impl Container {
     /// Mounts the root filesystem (one more user) and returns where it is.
     pub async fn mount(&self) -> Result<PathBuf> {
         let (_guard, _rec) = self.lock_and_sync().await?;
-        let path = ContainerFsStore::mount(self.rt.storage(), self.id())?;
+        let path = ContainerFsStore::mount(self.rt.storage()?, self.id())?;
         self.event("mount");
         Ok(path)
     }
@@ -56,7 +56,7 @@ impl Container {
     /// mount of a running or paused container stays: the container uses it.
     pub async fn unmount(&self, force: bool) -> Result<()> {
         let (_guard, rec) = self.lock_and_sync().await?;
-        let storage = self.rt.storage();
+        let storage = self.rt.storage()?;
         let active = matches!(rec.state.state, ContainerStatus::Running | ContainerStatus::Paused);
         if active && ContainerFsStore::mount_count(storage, self.id())? <= 1 {
             return Err(CoreError::InvalidState(format!(

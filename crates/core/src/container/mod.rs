@@ -170,6 +170,13 @@ impl Container {
         let guard = self.lock().await?;
         let mut rec = self.rt.inner.state.container(self.id())?;
         self.sync_unlocked(&mut rec).await?;
+        if rec.state.state == ContainerStatus::Stopping {
+            // A stop holds this lock until it is done: a `stopping` record seen under
+            // it was left by a stop that was killed. The runtime says what is true.
+            rec.state.state = ContainerStatus::Running;
+            self.sync_with_runtime_unlocked(&mut rec).await?;
+            self.save(&rec)?;
+        }
         Ok((guard, rec))
     }
 

@@ -39,7 +39,7 @@ impl TestEnv {
         let mut options = RuntimeOptions::with_roots(&root, &runroot);
         tweak(&mut options);
         let rt = Runtime::new(options).unwrap();
-        rt.storage().load(&archive, None).unwrap();
+        rt.storage().unwrap().load(&archive, None).unwrap();
         TestEnv { rt, runroot, dir }
     }
 
