@@ -2,7 +2,7 @@
 //! they join, `--requires`), ordered so that dependencies start first and stop last.
 //! A graph with a cycle is refused, naming the containers on it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use corral_define::ContainerConfig;
 
@@ -123,27 +123,76 @@ impl ContainerGraph {
             .collect()
     }
 
-    /// `items` (each naming a container with `id_of`) in start order; items whose
-    /// container is not in the graph keep their place at the end.
+    /// `items` (each naming a container with `id_of`) reordered so that each comes
+    /// after the items it depends on, directly or through containers of the graph;
+    /// otherwise they keep the order given, as podman acts on its arguments in order.
     pub fn arrange_for_start<T>(&self, items: Vec<T>, id_of: impl Fn(&T) -> &str) -> Vec<T> {
-        self.arrange(items, id_of, &self.start_order())
+        self.arrange(items, id_of, Direction::DependenciesFirst)
     }
 
-    /// `items` in stop (and removal) order.
+    /// `items` in stop (and removal) order: each before the items it depends on,
+    /// otherwise in the order given.
     pub fn arrange_for_stop<T>(&self, items: Vec<T>, id_of: impl Fn(&T) -> &str) -> Vec<T> {
-        self.arrange(items, id_of, &self.stop_order())
+        self.arrange(items, id_of, Direction::DependentsFirst)
     }
 
-    fn arrange<T>(&self, items: Vec<T>, id_of: impl Fn(&T) -> &str, order: &[String]) -> Vec<T> {
-        let rank: HashMap<&str, usize> = order.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
-        let mut keyed: Vec<(usize, usize, T)> = items
-            .into_iter()
-            .enumerate()
-            .map(|(pos, item)| (rank.get(id_of(&item)).copied().unwrap_or(usize::MAX), pos, item))
-            .collect();
-        keyed.sort_by_key(|(rank, pos, _)| (*rank, *pos));
-        keyed.into_iter().map(|(_, _, item)| item).collect()
+    fn arrange<T>(&self, items: Vec<T>, id_of: impl Fn(&T) -> &str, direction: Direction) -> Vec<T> {
+        let index: HashMap<&str, &GraphNode> = self.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
+        let ids: Vec<String> = items.iter().map(|item| id_of(item).to_owned()).collect();
+        let closures: Vec<HashSet<&str>> = ids.iter().map(|id| dependency_closure(&index, id)).collect();
+        // Whether item `a` has to wait for item `b`.
+        let waits_for = |a: usize, b: usize| match direction {
+            Direction::DependenciesFirst => closures[a].contains(ids[b].as_str()),
+            Direction::DependentsFirst => closures[b].contains(ids[a].as_str()),
+        };
+        // In the order given, each item pulling in first the items it waits for.
+        let mut placed = vec![false; items.len()];
+        let mut order = Vec::with_capacity(items.len());
+        for first in 0..items.len() {
+            let mut path = vec![first];
+            while let Some(&a) = path.last() {
+                if placed[a] {
+                    path.pop();
+                    continue;
+                }
+                let blocker = (0..items.len()).find(|&b| b != a && !placed[b] && waits_for(a, b) && !path.contains(&b));
+                match blocker {
+                    Some(b) => path.push(b),
+                    None => {
+                        placed[a] = true;
+                        order.push(a);
+                        path.pop();
+                    }
+                }
+            }
+        }
+        let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
+        order.into_iter().filter_map(|i| slots[i].take()).collect()
     }
+}
+
+/// Every container of the graph that `id` depends on, directly or not.
+fn dependency_closure<'a>(index: &HashMap<&'a str, &'a GraphNode>, id: &str) -> HashSet<&'a str> {
+    let mut seen = HashSet::new();
+    let mut pending: Vec<&str> = index
+        .get(id)
+        .map(|n| n.dependencies.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    while let Some(next) = pending.pop() {
+        if let Some((&known, node)) = index.get_key_value(next)
+            && seen.insert(known)
+        {
+            pending.extend(node.dependencies.iter().map(String::as_str));
+        }
+    }
+    seen
+}
+
+/// Which end of a dependency [`ContainerGraph::arrange`] puts first.
+#[derive(Clone, Copy)]
+enum Direction {
+    DependenciesFirst,
+    DependentsFirst,
 }
 
 /// Depth-first post-order over `edges` (node -> its dependencies), nodes taken in
@@ -268,8 +317,16 @@ mod tests {
         );
         assert_eq!(
             g.arrange_for_stop(items, |i| i.0),
-            [("web", 1), ("db", 3), ("other", 2)]
+            [("web", 1), ("other", 2), ("db", 3)]
         );
+        // Nothing to order: the order given stays, as podman acts on its arguments.
+        assert_eq!(g.arrange_for_stop(vec!["other", "db"], |i| i), ["other", "db"]);
+        assert_eq!(g.arrange_for_start(vec!["other", "web"], |i| i), ["other", "web"]);
+        assert_eq!(g.arrange_for_stop(vec!["db", "web"], |i| i), ["web", "db"]);
+        // Through a container not among the items: app -> web -> db.
+        let g = ContainerGraph::new([node("app", &["web"]), node("web", &["db"]), node("db", &[])]).unwrap();
+        assert_eq!(g.arrange_for_start(vec!["app", "db"], |i| i), ["db", "app"]);
+        assert_eq!(g.arrange_for_stop(vec!["db", "app"], |i| i), ["app", "db"]);
     }
 
     #[test]
@@ -321,6 +378,38 @@ mod tests {
                 for d in &n.dependencies {
                     prop_assert!(pos(&start, d) < pos(&start, &n.id));
                     prop_assert!(pos(&stop, d) > pos(&stop, &n.id));
+                }
+            }
+        }
+
+        #[test]
+        fn arranged_items_respect_every_path(
+            nodes in dag(),
+            picks in proptest::collection::vec(any::<prop::sample::Index>(), 0..12),
+        ) {
+            let g = ContainerGraph::new(nodes.clone()).unwrap();
+            let mut items: Vec<String> = picks.iter().map(|p| nodes[p.index(nodes.len())].id.clone()).collect();
+            items.dedup();
+            let start = g.arrange_for_start(items.clone(), |i| i);
+            let stop = g.arrange_for_stop(items.clone(), |i| i);
+            let mut sorted = start.clone();
+            sorted.sort();
+            let mut given = items.clone();
+            given.sort();
+            prop_assert_eq!(sorted, given, "the same items come back");
+            let index: HashMap<&str, &GraphNode> = g.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
+            for (a_pos, a) in start.iter().enumerate() {
+                for dep in dependency_closure(&index, a) {
+                    if let Some(d_pos) = start.iter().position(|x| x == dep) {
+                        prop_assert!(d_pos < a_pos, "{} starts before its dependency {}", a, dep);
+                    }
+                }
+            }
+            for (a_pos, a) in stop.iter().enumerate() {
+                for dep in dependency_closure(&index, a) {
+                    if let Some(d_pos) = stop.iter().position(|x| x == dep) {
+                        prop_assert!(d_pos > a_pos, "{} stops after its dependency {}", a, dep);
+                    }
                 }
             }
         }
