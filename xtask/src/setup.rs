@@ -18,6 +18,8 @@ pub const PACKAGES: &[&str] = &[
     "uidmap",
     "skopeo",
     "umoci",
+    // GNU time: `bench` reads peak RSS through it (see bench_cli::peak_rss_kib).
+    "time",
 ];
 
 pub fn run() -> Result<()> {
