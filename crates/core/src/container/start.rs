@@ -76,6 +76,12 @@ impl Container {
             }
             _ => return Err(self.invalid("must be in Created or Stopped state to be started")),
         }
+        self.start_initialized_unlocked(rec).await
+    }
+
+    /// The runtime's start of a container this process has just initialized (so no
+    /// earlier start can have been cut short).
+    pub(crate) async fn start_initialized_unlocked(&self, rec: &mut ContainerRecord) -> Result<()> {
         rec.state.stopped_by_user = false;
         let result = self.oci().start_container(&self.handle(), &mut rec.state).await;
         match result {
