@@ -5,7 +5,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use corral_define::{ContainerState, ContainerStatus, DbConfig, ErrorKind, HasKind};
+use corral_define::{ContainerState, DbConfig, ErrorKind, HasKind};
 use corral_lock::{FileLockManager, LockError, LockManager};
 use corral_oci::{OciRuntime, RuntimeConfig};
 use corral_state::{InMemoryState, SledState, SqliteState, State};
@@ -227,13 +227,7 @@ impl Runtime {
         self.ensure_valid()?;
         let mut listed = Vec::new();
         for rec in self.inner.state.all_containers(true)? {
-            let may_have_exited = matches!(
-                rec.state.state,
-                ContainerStatus::Created
-                    | ContainerStatus::Running
-                    | ContainerStatus::Paused
-                    | ContainerStatus::Stopping
-            );
+            let may_have_exited = rec.state.state.may_have_exited();
             let container = match Container::new(self.clone(), rec.config) {
                 Ok(container) => container,
                 Err(e) if e.kind() == ErrorKind::NoSuchContainer => continue,

@@ -76,10 +76,8 @@ impl OciRuntime for FakeOci {
     }
 
     async fn update_container_status(&self, ctr: &ContainerHandle, state: &mut ContainerState) -> Result<(), OciError> {
-        if matches!(
-            state.state,
-            ContainerStatus::Created | ContainerStatus::Running | ContainerStatus::Paused | ContainerStatus::Stopping
-        ) && let Some(exit) = read_exit_file(&self.exit_file(&ctr.id))?
+        if state.state.may_have_exited()
+            && let Some(exit) = read_exit_file(&self.exit_file(&ctr.id))?
         {
             apply_exit(state, exit, false);
         }

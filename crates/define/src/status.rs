@@ -106,6 +106,15 @@ impl ContainerStatus {
         }
     }
 
+    /// The container has a process under conmon (created in the runtime, running,
+    /// paused or stopping), which may have exited since the store last looked.
+    pub fn may_have_exited(self) -> bool {
+        matches!(
+            self,
+            ContainerStatus::Created | ContainerStatus::Running | ContainerStatus::Paused | ContainerStatus::Stopping
+        )
+    }
+
     /// The process is alive in the runtime (running or paused).
     pub fn is_active(self) -> bool {
         matches!(
@@ -242,6 +251,17 @@ impl fmt::Display for ExecStatus {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn statuses_with_a_process_under_conmon() {
+        use ContainerStatus::*;
+        for status in [Created, Running, Paused, Stopping] {
+            assert!(status.may_have_exited(), "{status:?}");
+        }
+        for status in [Unknown, Configured, Stopped, Exited, Removing] {
+            assert!(!status.may_have_exited(), "{status:?}");
+        }
+    }
 
     #[test]
     fn lifecycle_path() {

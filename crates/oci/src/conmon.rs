@@ -22,7 +22,7 @@ use crate::handle::{
 };
 use crate::process::{self, ParentPipe, conmon_pipe, pass_fds, pid_alive, wait_pid_gone};
 use crate::runtime::{OciRuntime, RuntimeInfo};
-use crate::status::{self, RuntimeState, apply_conmon_dead, apply_exit, may_have_exited, read_exit_file};
+use crate::status::{self, RuntimeState, apply_conmon_dead, apply_exit, read_exit_file};
 
 /// How long conmon may take to report the container's pid (podman's
 /// ContainerCreateTimeout).
@@ -595,7 +595,7 @@ impl OciRuntime for ConmonRuntime {
     }
 
     async fn update_container_status(&self, ctr: &ContainerHandle, state: &mut ContainerState) -> Result<(), OciError> {
-        if !may_have_exited(state.state) {
+        if !state.state.may_have_exited() {
             return Ok(());
         }
         let oom = || self.oom_file(ctr).exists();

@@ -14,7 +14,7 @@ use crate::exec::AttachedExec;
 use crate::handle::{CheckpointOptions, ContainerHandle, ExecOptions, OciRuntimeInfo, RestoreOptions};
 use crate::process::pid_alive;
 use crate::runtime::{OciRuntime, RuntimeInfo};
-use crate::status::{apply_conmon_dead, apply_exit, may_have_exited, read_exit_file};
+use crate::status::{apply_conmon_dead, apply_exit, read_exit_file};
 
 /// A runtime named in a container's config that cannot be found. Paths and
 /// status from exit files still work; everything that needs the runtime
@@ -69,7 +69,7 @@ impl OciRuntime for MissingRuntime {
     /// died is marked stopped (its process cannot be killed without the
     /// runtime, so that is reported instead).
     async fn update_container_status(&self, ctr: &ContainerHandle, state: &mut ContainerState) -> Result<(), OciError> {
-        if !may_have_exited(state.state) {
+        if !state.state.may_have_exited() {
             return Ok(());
         }
         let oom = self.persist_dir.join(&ctr.id).join("oom").exists();

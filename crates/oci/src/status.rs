@@ -88,14 +88,6 @@ fn watch_dir(dir: &Path) -> std::io::Result<tokio::io::unix::AsyncFd<std::os::fd
         .map_err(std::io::Error::from)
 }
 
-/// True for the statuses whose process may still be alive under conmon.
-pub(crate) fn may_have_exited(status: ContainerStatus) -> bool {
-    matches!(
-        status,
-        ContainerStatus::Created | ContainerStatus::Running | ContainerStatus::Paused | ContainerStatus::Stopping
-    )
-}
-
 /// Records a container exit read from its exit file, as podman's
 /// checkExitFile does.
 pub fn apply_exit(state: &mut ContainerState, exit: ExitFile, oom_killed: bool) {
@@ -219,7 +211,7 @@ mod tests {
         /// noticing the exit land on a legal move to Stopped and clear the pids.
         #[test]
         fn exits_are_legal_moves(status in any_status(), code in -1i32..256, oom in any::<bool>(), dead in any::<bool>()) {
-            prop_assume!(may_have_exited(status));
+            prop_assume!(status.may_have_exited());
             let mut st = ContainerState { state: status, pid: 10, conmon_pid: 9, ..Default::default() };
             if dead {
                 apply_conmon_dead(&mut st);

@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use corral_define::ContainerStatus;
-
 use super::Container;
 use crate::error::Result;
 use crate::logs::{LogLine, LogOptions, LogTail};
@@ -19,13 +17,7 @@ impl Container {
         let mut tail = LogTail::new(self.log_path(), *options);
         loop {
             // Looked at before reading, so lines written before the exit are read.
-            let running = matches!(
-                self.status().await?,
-                ContainerStatus::Created
-                    | ContainerStatus::Running
-                    | ContainerStatus::Paused
-                    | ContainerStatus::Stopping
-            );
+            let running = self.status().await?.may_have_exited();
             for line in tail.read_new()? {
                 sink(line)?;
             }

@@ -182,10 +182,7 @@ impl Container {
 
     /// Applies conmon's exit file (or a dead conmon) to the record and saves a change.
     pub(crate) async fn sync_unlocked(&self, rec: &mut ContainerRecord) -> Result<()> {
-        if !matches!(
-            rec.state.state,
-            ContainerStatus::Created | ContainerStatus::Running | ContainerStatus::Paused | ContainerStatus::Stopping
-        ) {
+        if !rec.state.state.may_have_exited() {
             return Ok(());
         }
         let before = rec.state.clone();

@@ -70,13 +70,7 @@ impl Container {
         let deadline = tokio::time::Instant::now() + limit;
         loop {
             self.sync_unlocked(rec).await?;
-            if !matches!(
-                rec.state.state,
-                ContainerStatus::Created
-                    | ContainerStatus::Running
-                    | ContainerStatus::Paused
-                    | ContainerStatus::Stopping
-            ) {
+            if !rec.state.state.may_have_exited() {
                 return Ok(());
             }
             let now = tokio::time::Instant::now();

@@ -19,14 +19,8 @@ impl Container {
     }
 
     pub(crate) async fn sync_with_runtime_unlocked(&self, rec: &mut ContainerRecord) -> Result<()> {
-        if !matches!(
-            rec.state.state,
-            ContainerStatus::Created
-                | ContainerStatus::Running
-                | ContainerStatus::Paused
-                | ContainerStatus::Stopping
-                | ContainerStatus::Stopped
-        ) {
+        // A stopped container is still held by the runtime until its cleanup.
+        if !(rec.state.state.may_have_exited() || rec.state.state == ContainerStatus::Stopped) {
             return Ok(());
         }
         let before = rec.state.clone();
