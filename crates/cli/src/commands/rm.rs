@@ -75,6 +75,18 @@ async fn remove(container: &Container, options: RemoveOptions) -> anyhow::Result
     Ok(container.remove(options).await?)
 }
 
+/// Ends `rm` with the last error and podman's exit code for all of them.
+fn finish(report: Report) -> anyhow::Result<()> {
+    let code = exit_code(report.errors());
+    report.finish().map_err(|last| {
+        CliError::Exit {
+            code,
+            message: error_text(&last),
+        }
+        .into()
+    })
+}
+
 /// `rm --storage`: storage containers the state does not know, by ID or name.
 fn remove_storage(runtime: &corral_core::Runtime, args: &RmArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let mut report = Report::new();
@@ -82,15 +94,7 @@ fn remove_storage(runtime: &corral_core::Runtime, args: &RmArgs, out: &mut dyn W
         let result = runtime.remove_storage_container(name).map(|_| ()).map_err(Into::into);
         report.record(out, name, result)?;
     }
-    let code = exit_code(report.errors());
-    match report.finish() {
-        Ok(()) => Ok(()),
-        Err(last) => Err(CliError::Exit {
-            code,
-            message: error_text(&last),
-        }
-        .into()),
-    }
+    finish(report)
 }
 
 pub fn run(args: &RmArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyhow::Result<()> {
@@ -142,13 +146,5 @@ pub fn run(args: &RmArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyhow
         }
         anyhow::Ok(())
     })??;
-    let code = exit_code(report.errors());
-    match report.finish() {
-        Ok(()) => Ok(()),
-        Err(last) => Err(CliError::Exit {
-            code,
-            message: error_text(&last),
-        }
-        .into()),
-    }
+    finish(report)
 }
