@@ -1,8 +1,14 @@
 //! `cargo xtask bench state`: the state store's costs with 10,000 containers,
 //! for each persistent backend.
 //!
-//! The 20-process figure re-runs this executable as
-//! `<exe> __bench-state-child <sqlite|sled> <db path> <index> <count>`, which
+//! AllContainers is timed in a process of its own that opens the store, as
+//! every `corral` command does: the first call there (which also maps the
+//! database and the process's first memory), then the median of the calls
+//! after it. Timed in the process that has just filled the store, the
+//! figures also measured that fill's scattered heap.
+//!
+//! Both children re-run this executable as `<exe> __bench-state-child
+//! <sqlite|sled> <db path> add <tag> <count>` or `... list <count>`, which
 //! must be routed to [`child_main`].
 
 use std::path::{Path, PathBuf};
@@ -260,8 +266,8 @@ fn bench_backend(backend: Backend) -> Result<()> {
         open.push(start.elapsed());
         drop(state);
     }
+    let mut all = all_containers(backend, &path)?;
     let state = backend.open(&path)?;
-    let mut all = all_containers(backend, &*state)?;
 
     let step = CONTAINERS / LOOKUPS;
     let mut by_name = Vec::new();
@@ -298,7 +304,7 @@ fn bench_backend(backend: Backend) -> Result<()> {
     let spec_dir = tempfile::tempdir()?;
     let spec_path = spec_dir.path().join(path.file_name().unwrap_or_default());
     populate(backend, &spec_path, Spec::With)?;
-    let mut all_with_spec = all_containers(backend, &*backend.open(&spec_path)?)?;
+    let mut all_with_spec = all_containers(backend, &spec_path)?;
     let spec_size = disk_usage(spec_dir.path())?;
 
     println!("{}:", backend.name());
@@ -306,14 +312,13 @@ fn bench_backend(backend: Backend) -> Result<()> {
         "  open                    {:>10.2?}",
         median(&mut open).unwrap_or_default()
     );
-    println!(
-        "  AllContainers           {:>10.2?}",
-        median(&mut all).unwrap_or_default()
-    );
-    println!(
-        "  AllContainers, OCI spec {:>10.2?}",
-        median(&mut all_with_spec).unwrap_or_default()
-    );
+    for (what, listing) in [("", &mut all), (", OCI spec", &mut all_with_spec)] {
+        println!(
+            "  AllContainers{what:<10} {:>10.2?} first call in a new process, then {:.2?}",
+            listing.first,
+            median(&mut listing.then).unwrap_or_default()
+        );
+    }
     println!(
         "  lookup by name          {:>10.2?}",
         median(&mut by_name).unwrap_or_default()
@@ -335,21 +340,56 @@ fn bench_backend(backend: Backend) -> Result<()> {
     Ok(())
 }
 
-/// Times [`RUNS`] calls of AllContainers (with states) on a full store.
-fn all_containers(backend: Backend, state: &dyn State) -> Result<Vec<Duration>> {
-    let mut times = Vec::new();
-    for _ in 0..RUNS {
+/// AllContainers (with states) in a new process: the first call, then
+/// [`RUNS`] more.
+struct Listing {
+    first: Duration,
+    then: Vec<Duration>,
+}
+
+/// Times AllContainers in a child process (see [`list_in_child`]).
+fn all_containers(backend: Backend, path: &Path) -> Result<Listing> {
+    let exe = std::env::current_exe().context("finding this executable to re-run it")?;
+    let out = Command::new(&exe)
+        .arg(CHILD_ARG)
+        .arg(backend.name())
+        .arg(path)
+        .args(["list", &CONTAINERS.to_string()])
+        .output()
+        .context("starting the listing child")?;
+    if !out.status.success() {
+        bail!(
+            "the {} listing child failed: {}",
+            backend.name(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    let mut times = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(|nanos| nanos.parse().map(Duration::from_nanos))
+        .collect::<Result<Vec<_>, _>>()
+        .context("reading the listing child's times")?;
+    if times.len() != RUNS + 1 {
+        bail!("the listing child printed {} times, not {}", times.len(), RUNS + 1);
+    }
+    let first = times.remove(0);
+    Ok(Listing { first, then: times })
+}
+
+/// Opens the store, calls AllContainers [`RUNS`] + 1 times, checks that each
+/// call found `count` containers and prints each call's time in nanoseconds,
+/// the dropping of the list included.
+fn list_in_child(state: &dyn State, count: usize) -> Result<()> {
+    for _ in 0..=RUNS {
         let start = Instant::now();
         let found = state.all_containers(true)?.len();
-        times.push(start.elapsed());
-        if found != CONTAINERS {
-            bail!(
-                "{}: AllContainers found {found} containers, not {CONTAINERS}",
-                backend.name()
-            );
+        let took = start.elapsed();
+        if found != count {
+            bail!("AllContainers found {found} containers, not {count}");
         }
+        println!("{}", took.as_nanos());
     }
-    Ok(times)
+    Ok(())
 }
 
 /// Fills a new store with [`CONTAINERS`] containers; returns their names and IDs.
@@ -393,6 +433,7 @@ fn parallel_adds(backend: Backend, path: &Path, run: usize) -> Result<Duration> 
                 .arg(CHILD_ARG)
                 .arg(backend.name())
                 .arg(path)
+                .arg("add")
                 .arg(format!("{run}-{i}"))
                 .arg(ADDS_PER_PROCESS.to_string())
                 .spawn()
@@ -408,19 +449,27 @@ fn parallel_adds(backend: Backend, path: &Path, run: usize) -> Result<Duration> 
     Ok(start.elapsed())
 }
 
-/// A bench child: `<backend> <db path> <tag> <count>`; opens the store and
-/// adds `count` containers named after `tag`.
+/// A bench child: `<backend> <db path> add <tag> <count>` opens the store and
+/// adds `count` containers named after `tag`; `<backend> <db path> list
+/// <count>` times AllContainers ([`list_in_child`]).
 pub fn child_main(args: &[String]) -> Result<()> {
-    let [backend, path, tag, count] = args else {
-        bail!("usage: {CHILD_ARG} <sqlite|sled> <db path> <tag> <count>");
+    let usage = || format!("usage: {CHILD_ARG} <sqlite|sled> <db path> (add <tag> <count> | list <count>)");
+    let (backend, path, task) = match args {
+        [backend, path, task @ ..] => (Backend::parse(backend)?, PathBuf::from(path), task),
+        _ => bail!(usage()),
     };
-    let backend = Backend::parse(backend)?;
-    let count: usize = count.parse().with_context(|| format!("count {count:?}"))?;
-    let state = backend.open(&PathBuf::from(path))?;
-    for i in 0..count {
-        state.add_container(&container(&format!("child-{tag}-{i}"), Spec::Without)?)?;
+    let count = |count: &str| count.parse::<usize>().with_context(|| format!("count {count:?}"));
+    let state = backend.open(&path)?;
+    match task {
+        [add, tag, n] if add == "add" => {
+            for i in 0..count(n)? {
+                state.add_container(&container(&format!("child-{tag}-{i}"), Spec::Without)?)?;
+            }
+            Ok(())
+        }
+        [list, n] if list == "list" => list_in_child(&*state, count(n)?),
+        _ => bail!(usage()),
     }
-    Ok(())
 }
 
 fn disk_usage(dir: &Path) -> Result<u64> {

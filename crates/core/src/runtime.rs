@@ -208,14 +208,17 @@ impl Runtime {
     /// Every container (of the namespace set), ordered by ID.
     pub fn get_containers(&self) -> Result<Vec<Container>> {
         self.ensure_valid()?;
-        self.inner
+        let mut containers = self
+            .inner
             .state
             .all_containers(false)?
             .into_iter()
             .map(|rec| Container::new(self.clone(), rec.config))
             // A container removed by another process since the listing is left out.
             .filter(|found| !matches!(found, Err(e) if e.kind() == ErrorKind::NoSuchContainer))
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        containers.sort_unstable_by(|a, b| a.id().cmp(b.id()));
+        Ok(containers)
     }
 
     /// Every container with its state, read in one pass. Only a container whose

@@ -68,8 +68,10 @@ pub trait ContainerStore: Send + Sync {
     fn save_container(&self, ctr: &ContainerRecord) -> Result<()>;
     /// IDs of the containers that depend on container `id`.
     fn container_in_use(&self, id: &str) -> Result<Vec<String>>;
-    /// Every container in the namespace set, ordered by ID. Without
-    /// `load_state` the records carry a default state (cheaper).
+    /// Every container in the namespace set, in no particular order (the
+    /// backend's own: about creation order for SQLite, ID order for sled and
+    /// memory). Without `load_state` the records carry a default state
+    /// (cheaper).
     fn all_containers(&self, load_state: bool) -> Result<Vec<ContainerRecord>>;
     /// The config of the container with full ID `id`.
     fn get_container_config(&self, id: &str) -> Result<ContainerConfig>;

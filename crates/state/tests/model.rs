@@ -515,7 +515,9 @@ fn apply(s: &dyn State, records: &mut BTreeMap<String, ContainerRecord>, op: &Op
         Op::RemoveExec(e) => kind(s.remove_exec_session(EXECS[*e]), unit),
         Op::SetNamespace(ns) => kind(s.set_namespace(NAMESPACES[*ns]), unit),
         Op::AllCtrs => kind(s.all_containers(false), |all| {
-            all.into_iter().map(|c| c.config.id).collect::<Vec<_>>().join(",")
+            let mut ids: Vec<_> = all.into_iter().map(|c| c.config.id).collect();
+            ids.sort();
+            ids.join(",")
         }),
         Op::InUse(id) => kind(s.container_in_use(&pool_id(*id)), |ids| ids.join(",")),
         Op::Rename(id, name) => {

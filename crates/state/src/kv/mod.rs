@@ -35,9 +35,11 @@
 //! the cost being the records' allocations rather than the parsing. Leaving
 //! out defaults made the same records 38% smaller and 25% faster to decode.
 //!
-//! [`KvRead::visit`] lends each row's bytes without copying. AllContainers
-//! copies them into one buffer and decodes on every core, which with 10,000
-//! containers took 160 ms against 264 ms on one thread (2 cores). A
+//! [`KvRead::visit`] lends each row's bytes without copying, in key order;
+//! [`KvRead::visit_tables`] lends every row of several tables in the
+//! backend's own order, which for SQLite is one pass over the table's pages
+//! rather than an index walk with a seek per row (with 10,000 containers,
+//! 12.5 ms against 17.8 ms to copy out every config and state). A
 //! `WITHOUT ROWID` table on 16 KiB pages scanned five times faster but put
 //! every record above 4 KB (a config with its OCI spec) on an overflow page
 //! of its own, tripling the file: the rowid table stays.
@@ -96,6 +98,10 @@ impl Table {
 /// from the backend for the length of the call.
 pub type Visitor<'v> = dyn FnMut(&str, &[u8]) -> Result<()> + 'v;
 
+/// What [`KvRead::visit_tables`] calls with each entry: its table, key and
+/// value, borrowed from the backend for the length of the call.
+pub type TableVisitor<'v> = dyn FnMut(Table, &str, &[u8]) -> Result<()> + 'v;
+
 /// Reads inside one transaction.
 pub trait KvRead {
     fn get(&self, table: Table, key: &str) -> Result<Option<Vec<u8>>>;
@@ -104,6 +110,18 @@ pub trait KvRead {
     /// `prefix`, in key order, stopping at its first error. The bytes are
     /// lent, not copied: reading every container is one pass over the rows.
     fn visit(&self, table: Table, prefix: &str, visit: &mut Visitor<'_>) -> Result<()>;
+
+    /// Calls `visit` with every entry of the tables in `tables`, in whatever
+    /// order the backend keeps them, stopping at its first error. A backend
+    /// that can read several tables in one pass over its storage does so:
+    /// that is cheaper than [`KvRead::visit`]'s key order when the caller
+    /// wants every row anyway.
+    fn visit_tables(&self, tables: &[Table], visit: &mut TableVisitor<'_>) -> Result<()> {
+        for &table in tables {
+            self.visit(table, "", &mut |key, value| visit(table, key, value))?;
+        }
+        Ok(())
+    }
 
     /// Every entry of `table` whose key starts with `prefix`, ordered by key.
     fn scan(&self, table: Table, prefix: &str) -> Result<Vec<(String, Vec<u8>)>> {

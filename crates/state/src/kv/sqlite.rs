@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior, params};
 
-use super::{Backend, KvRead, KvWrite, Table, Visitor, key_str, prefix_end};
+use super::{Backend, KvRead, KvWrite, Table, TableVisitor, Visitor, key_str, prefix_end};
 use crate::error::{Result, StateError};
 
 /// Backend of [`crate::SqliteState`].
@@ -142,6 +142,27 @@ impl KvRead for SqliteTxn<'_> {
             let key = row.get_ref(0).map_err(&err)?.as_blob().map_err(|e| err(e.into()))?;
             let value = row.get_ref(1).map_err(&err)?.as_blob().map_err(|e| err(e.into()))?;
             visit(key_str(key, table)?, value)?;
+        }
+        Ok(())
+    }
+
+    fn visit_tables(&self, tables: &[Table], visit: &mut TableVisitor<'_>) -> Result<()> {
+        let err = self.kv.error("scanning records");
+        // NOT INDEXED: one pass over the table's own b-tree, in rowid order,
+        // instead of the primary key index and a seek into the table per row.
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT t, k, v FROM kv NOT INDEXED")
+            .map_err(&err)?;
+        let mut rows = stmt.query([]).map_err(&err)?;
+        while let Some(row) = rows.next().map_err(&err)? {
+            let code: u8 = row.get(0).map_err(&err)?;
+            let Some(&table) = tables.iter().find(|t| t.code() == code) else {
+                continue;
+            };
+            let key = row.get_ref(1).map_err(&err)?.as_blob().map_err(|e| err(e.into()))?;
+            let value = row.get_ref(2).map_err(&err)?.as_blob().map_err(|e| err(e.into()))?;
+            visit(table, key_str(key, table)?, value)?;
         }
         Ok(())
     }

@@ -1,13 +1,13 @@
 //! Containers: adding, removing, reading, saving, renaming.
 
-use std::cmp::Ordering;
 use std::collections::BTreeSet;
 
 use corral_define::{ContainerConfig, ContainerState};
 
+use super::listing;
 use super::{
-    IdEntry, Store, check_free, check_id, check_name, check_name_free, decode, entry_of, get, get_required, link,
-    linked, lookup_id, put, visible,
+    IdEntry, Store, check_free, check_id, check_name, check_name_free, entry_of, get, get_required, link, linked,
+    lookup_id, put, visible,
 };
 use crate::error::{ObjectKind, Result, StateError};
 use crate::kv::{Backend, KvRead, KvWrite, Table};
@@ -16,104 +16,6 @@ use crate::traits::ContainerStore;
 
 fn volume_names(config: &ContainerConfig) -> BTreeSet<&str> {
     config.root_fs.named_volumes.iter().map(|v| v.name.as_str()).collect()
-}
-
-fn missing_state(id: &str) -> StateError {
-    StateError::Internal(format!("inconsistent database: container {id} has no state"))
-}
-
-/// Lists below this size are decoded on the calling thread: a thread costs more.
-const PARALLEL_DECODE_MIN: usize = 512;
-
-/// A table's rows copied into one buffer (two allocations, not two per row).
-#[derive(Default)]
-struct Rows {
-    bytes: Vec<u8>,
-    /// Per row: where its key ends and where its value ends in `bytes`.
-    ends: Vec<(usize, usize)>,
-}
-
-impl Rows {
-    fn copy(r: &dyn KvRead, table: Table) -> Result<Rows> {
-        let mut rows = Rows::default();
-        r.visit(table, "", &mut |key, value| {
-            rows.bytes.extend_from_slice(key.as_bytes());
-            let key_end = rows.bytes.len();
-            rows.bytes.extend_from_slice(value);
-            rows.ends.push((key_end, rows.bytes.len()));
-            Ok(())
-        })?;
-        Ok(rows)
-    }
-
-    fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    /// Row `i`'s key and value.
-    fn get(&self, i: usize) -> (&str, &[u8]) {
-        let start = match i {
-            0 => 0,
-            _ => self.ends[i - 1].1,
-        };
-        let (key_end, end) = self.ends[i];
-        // Keys were copied from `&str`s whole, so the slice is always UTF-8.
-        let key = std::str::from_utf8(&self.bytes[start..key_end]).unwrap_or_default();
-        (key, &self.bytes[key_end..end])
-    }
-}
-
-/// Each config row with the row of its state. Both tables are in ID order:
-/// states of containers without a config row are skipped (other namespaces
-/// are filtered later, on the decoded config), a config without a state is
-/// an inconsistent database.
-fn pair_states(configs: &Rows, states: &Rows, load_state: bool) -> Result<Vec<(usize, Option<usize>)>> {
-    let mut pairs = Vec::with_capacity(configs.len());
-    let mut next = 0;
-    for row in 0..configs.len() {
-        let (id, _) = configs.get(row);
-        if !load_state {
-            pairs.push((row, None));
-            continue;
-        }
-        loop {
-            if next >= states.len() {
-                return Err(missing_state(id));
-            }
-            match states.get(next).0.cmp(id) {
-                Ordering::Less => next += 1,
-                Ordering::Equal => break,
-                Ordering::Greater => return Err(missing_state(id)),
-            }
-        }
-        pairs.push((row, Some(next)));
-        next += 1;
-    }
-    Ok(pairs)
-}
-
-/// `decode` applied to every item, in order, on up to one thread per core.
-fn decode_in_parallel<I: Sync, T: Send>(items: &[I], decode: impl Fn(&I) -> Result<T> + Sync) -> Result<Vec<T>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-    if threads < 2 || items.len() < PARALLEL_DECODE_MIN {
-        return items.iter().map(&decode).collect();
-    }
-    let chunk = items.len().div_ceil(threads);
-    let decode = &decode;
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(decode).collect::<Result<Vec<T>>>()))
-            .collect();
-        let mut out = Vec::with_capacity(items.len());
-        for worker in workers {
-            let part = worker
-                .join()
-                .map_err(|_| StateError::Internal("a decoding thread panicked".into()))??;
-            out.extend(part);
-        }
-        Ok(out)
-    })
 }
 
 pub(super) fn read_container(r: &dyn KvRead, id: &str) -> Result<ContainerRecord> {
@@ -379,35 +281,7 @@ impl<B: Backend> ContainerStore for Store<B> {
     }
 
     fn all_containers(&self, load_state: bool) -> Result<Vec<ContainerRecord>> {
-        // The rows are copied out in one read transaction and decoded after it,
-        // across cores: decoding is most of the cost, and the copy lets it leave
-        // the backend's lock and the single thread the backend lends rows on.
-        let (configs, states, ns) = self.read(|r, ns| {
-            let configs = Rows::copy(r, Table::CtrConfig)?;
-            let states = if load_state {
-                Rows::copy(r, Table::CtrState)?
-            } else {
-                Rows::default()
-            };
-            Ok((configs, states, ns.to_owned()))
-        })?;
-        let pairs = pair_states(&configs, &states, load_state)?;
-        let decoded = decode_in_parallel(&pairs, |&(config_row, state_row)| {
-            let (id, bytes) = configs.get(config_row);
-            let config: ContainerConfig = decode(Table::CtrConfig, id, bytes)?;
-            if !visible(&ns, &config.namespace) {
-                return Ok(None);
-            }
-            let state = match state_row {
-                Some(row) => {
-                    let (id, bytes) = states.get(row);
-                    decode(Table::CtrState, id, bytes)?
-                }
-                None => ContainerState::default(),
-            };
-            Ok(Some(ContainerRecord { config, state }))
-        })?;
-        Ok(decoded.into_iter().flatten().collect())
+        listing::all_containers(|list| self.read(|r, ns| list(r, ns)), load_state)
     }
 
     fn get_container_config(&self, id: &str) -> Result<ContainerConfig> {

@@ -3,6 +3,7 @@
 mod containers;
 mod control;
 mod exec;
+mod listing;
 mod pods;
 mod volumes;
 
