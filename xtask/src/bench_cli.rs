@@ -78,9 +78,21 @@ pub fn run() -> Result<()> {
     Ok(())
 }
 
+/// The machine's own containers.conf, which `CONTAINERS_CONF` would
+/// otherwise replace, leaving podman on its built-in defaults.
+const SYSTEM_CONTAINERS_CONF: &str = "/usr/share/containers/containers.conf";
+
 /// podman's default rlimits (nofile and nproc at 1048576 and more) exceed
 /// the hard limits on machines where they cannot be raised, and then every
 /// podman container fails to start; give it limits this machine allows.
+///
+/// `CONTAINERS_CONF` replaces the system's containers.conf rather than adding
+/// to it, so the file written here is the system's with `default_ulimits` put
+/// in its `[containers]` table. Without the system's settings podman 4.3
+/// falls back on its built-in capability set, which holds CAP_AUDIT_WRITE, and
+/// with it the default seccomp profile drops its `socket` argument filters:
+/// crun then compiles the profile about 10 ms faster than for the set this
+/// machine configures, and corral uses.
 fn podman_containers_conf(scratch: &Path) -> Result<PathBuf> {
     let mut nofile = libc::rlimit {
         rlim_cur: 0,
@@ -90,13 +102,40 @@ fn podman_containers_conf(scratch: &Path) -> Result<PathBuf> {
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut nofile) } != 0 {
         bail!("getrlimit: {}", std::io::Error::last_os_error());
     }
-    let path = scratch.join("podman-containers.conf");
-    let text = format!(
-        "[containers]\ndefault_ulimits = [\"nofile={}:{}\", \"nproc=4096:4096\"]\n",
+    let ulimits = format!(
+        "default_ulimits = [\"nofile={}:{}\", \"nproc=4096:4096\"]",
         nofile.rlim_cur, nofile.rlim_max
     );
+    let system = match std::fs::read_to_string(SYSTEM_CONTAINERS_CONF) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e).with_context(|| format!("reading {SYSTEM_CONTAINERS_CONF}")),
+    };
+    let text = with_in_table(&system, "[containers]", &ulimits);
+    let path = scratch.join("podman-containers.conf");
     std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
     Ok(path)
+}
+
+/// `toml` with `line` as the first line of its table `header` (appended with
+/// the header when the table is missing). A key already set in that table
+/// is not looked for: the system file only has `default_ulimits` commented out.
+fn with_in_table(toml: &str, header: &str, line: &str) -> String {
+    let mut out = String::with_capacity(toml.len() + line.len() + header.len() + 2);
+    let mut placed = false;
+    for text in toml.lines() {
+        out.push_str(text);
+        out.push('\n');
+        if !placed && text.trim() == header {
+            out.push_str(line);
+            out.push('\n');
+            placed = true;
+        }
+    }
+    if !placed {
+        out.push_str(&format!("{header}\n{line}\n"));
+    }
+    out
 }
 
 fn find_podman() -> Option<PathBuf> {
@@ -307,5 +346,23 @@ fn print_table(results: &[(&str, Figures)]) {
             print!("{:>14}{ratio:>10}", show(other));
         }
         println!();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_in_table;
+
+    #[test]
+    fn a_line_goes_first_into_its_table_or_into_a_new_one() {
+        let conf = "[containers]\n# default_ulimits = []\nx = 1\n[engine]\ny = 2\n";
+        assert_eq!(
+            with_in_table(conf, "[containers]", "default_ulimits = [\"a\"]"),
+            "[containers]\ndefault_ulimits = [\"a\"]\n# default_ulimits = []\nx = 1\n[engine]\ny = 2\n"
+        );
+        assert_eq!(
+            with_in_table("[engine]\n", "[containers]", "k = 1"),
+            "[engine]\n[containers]\nk = 1\n"
+        );
     }
 }

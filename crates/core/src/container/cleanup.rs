@@ -24,6 +24,15 @@ fn remove_dir_if_present(path: &std::path::Path) -> Result<()> {
     }
 }
 
+/// Whether the OCI runtime may still hold the container: created, stopped but
+/// not cleaned up, half removed, or with a process recorded.
+fn runtime_may_know(rec: &ContainerRecord) -> bool {
+    matches!(
+        rec.state.state,
+        ContainerStatus::Created | ContainerStatus::Stopped | ContainerStatus::Removing
+    ) || rec.state.pid != 0
+}
+
 impl Container {
     /// What conmon's exit command does when the process exits: applies the restart
     /// policy (restarting the container), or else cleans up (unmount, delete from the
@@ -90,27 +99,70 @@ impl Container {
 
     /// The undoing of init, whatever the status: runtime delete, unmount.
     pub(crate) async fn teardown_unlocked(&self, rec: &mut ContainerRecord) -> Result<()> {
-        if matches!(
-            rec.state.state,
-            ContainerStatus::Created | ContainerStatus::Stopped | ContainerStatus::Removing
-        ) || rec.state.pid != 0
-        {
-            if let Err(e) = self.oci().delete_container(&self.handle()).await {
+        let runtime_delete = runtime_may_know(rec);
+        self.teardown_meanwhile(rec, runtime_delete, || Ok(())).await
+    }
+
+    /// The teardown, with `meanwhile` run after the unmount while the runtime's
+    /// `delete` (a process of its own, 10-20 ms of every removal) is under way:
+    /// nothing on the host side waits for it. A container whose spec has
+    /// poststop hooks, which the runtime runs during `delete` and which may
+    /// look at the root filesystem, keeps the two one after the other.
+    async fn teardown_meanwhile(
+        &self,
+        rec: &mut ContainerRecord,
+        runtime_delete: bool,
+        meanwhile: impl FnOnce() -> Result<()>,
+    ) -> Result<()> {
+        let handle = self.handle();
+        let delete = async {
+            if runtime_delete && let Err(e) = self.oci().delete_container(&handle).await {
                 // A container the runtime never created or already forgot.
                 tracing::debug!("deleting container {} from the runtime: {e}", self.id());
             }
+        };
+        let host_side = || -> Result<()> {
+            // Without a store the mount stays recorded: conmon's exit command, which
+            // runs with one, unmounts it.
+            if rec.state.mounted && self.rt.has_store() {
+                self.unmount_volumes();
+                self.rt.inner.rootfs.unmount(self.id(), false)?;
+                rec.state.mounted = false;
+                rec.state.mountpoint.clear();
+            }
+            meanwhile()
+        };
+        let host_side = if self.has_poststop_hooks() {
+            delete.await;
+            host_side()
+        } else {
+            // The runtime's process is started by the first poll of `delete`.
+            tokio::join!(delete, async { host_side() }).1
+        };
+        if runtime_delete {
             rec.state.pid = 0;
             rec.state.conmon_pid = 0;
         }
-        // Without a store the mount stays recorded: conmon's exit command, which runs
-        // with one, unmounts it.
-        if rec.state.mounted && self.rt.has_store() {
-            self.unmount_volumes();
-            self.rt.inner.rootfs.unmount(self.id(), false)?;
-            rec.state.mounted = false;
-            rec.state.mountpoint.clear();
+        host_side
+    }
+
+    /// Whether the container's OCI spec carries poststop hooks.
+    fn has_poststop_hooks(&self) -> bool {
+        #[derive(serde::Deserialize)]
+        struct Spec {
+            #[serde(default)]
+            hooks: Hooks,
         }
-        Ok(())
+        #[derive(serde::Deserialize, Default)]
+        struct Hooks {
+            #[serde(default)]
+            poststop: Vec<serde::de::IgnoredAny>,
+        }
+        let Some(spec) = &self.config.spec else {
+            return false;
+        };
+        // A spec that does not read is treated as having hooks: the slower, safe order.
+        serde_json::from_str::<Spec>(spec.as_str()).map_or(true, |spec| !spec.hooks.poststop.is_empty())
     }
 
     /// Removes the container: refuses one that others depend on, and a running one
@@ -145,23 +197,29 @@ impl Container {
             self.stop_unlocked(rec, options.timeout.unwrap_or(self.config.misc.stop_timeout))
                 .await?;
         }
+        // Decided before the status becomes `removing`, which always asks the
+        // runtime: a container cleaned up by its exit command is already gone there.
+        let runtime_delete = runtime_may_know(rec);
         rec.state.state = ContainerStatus::Removing;
         // Sessions die with the container's processes.
         rec.state.exec_sessions.clear();
         self.save(rec)?;
         inner.state.remove_container_exec_sessions(self.id())?;
-        self.teardown_unlocked(rec).await?;
-        inner.rootfs.remove(self.id())?;
         let handle = self.handle();
         let oci = self.oci();
-        for path in [oci.exit_file_path(&handle)?, oci.oom_file_path(&handle)?] {
-            if let Err(e) = std::fs::remove_file(&path)
-                && e.kind() != std::io::ErrorKind::NotFound
-            {
-                return Err(CoreError::io("removing", &path, e));
+        self.teardown_meanwhile(rec, runtime_delete, || {
+            inner.rootfs.remove(self.id())?;
+            for path in [oci.exit_file_path(&handle)?, oci.oom_file_path(&handle)?] {
+                if let Err(e) = std::fs::remove_file(&path)
+                    && e.kind() != std::io::ErrorKind::NotFound
+                {
+                    return Err(CoreError::io("removing", &path, e));
+                }
             }
-        }
-        remove_dir_if_present(&oci.persist_directory_path(&handle)?)?;
+            remove_dir_if_present(&oci.persist_directory_path(&handle)?)
+        })
+        .await?;
+        // After the runtime's `delete`, which may still read the bundle.
         for dir in [self.rt.bundle_dir(self.id()), self.rt.container_static_dir(self.id())] {
             remove_dir_if_present(&dir)?;
             if let Some(parent) = dir.parent() {
