@@ -187,6 +187,41 @@ async fn auto_remove_on_cleanup() {
     assert_eq!(env.mount_count(c.id()), 0);
 }
 
+/// `rm` after the exit command's cleanup does not ask the runtime to delete the
+/// container a second time; `rm` of a stopped container it did not clean up does.
+#[tokio::test]
+async fn remove_deletes_from_the_runtime_only_what_it_may_hold() {
+    let env = FakeEnv::new();
+    let deletes = |c: &Container| {
+        env.oci
+            .deleted
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|id| *id == c.id())
+            .count()
+    };
+    let cleaned = env.rt.new_container(spec("cleaned")).unwrap();
+    cleaned.start().await.unwrap();
+    env.oci.exit(cleaned.id(), 0);
+    cleaned.wait().await.unwrap();
+    env.rt.cleanup_container("cleaned").await.unwrap();
+    assert_eq!(deletes(&cleaned), 1);
+    cleaned.remove(RemoveOptions::default()).await.unwrap();
+    assert_eq!(deletes(&cleaned), 1);
+    assert_eq!(env.mount_count(cleaned.id()), 0);
+
+    let stopped = env.rt.new_container(spec("stopped")).unwrap();
+    stopped.start().await.unwrap();
+    env.oci.exit(stopped.id(), 0);
+    stopped.wait().await.unwrap();
+    assert_eq!(status(&stopped).await, ContainerStatus::Stopped);
+    stopped.remove(RemoveOptions::default()).await.unwrap();
+    assert_eq!(deletes(&stopped), 1);
+    assert_eq!(env.mount_count(stopped.id()), 0);
+    assert!(!env.rt.bundle_dir(stopped.id()).exists());
+}
+
 #[tokio::test]
 async fn dependencies_start_first_and_block_removal() {
     let env = FakeEnv::new();
