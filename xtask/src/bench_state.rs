@@ -76,19 +76,7 @@ fn db_config() -> DbConfig {
 /// An OCI runtime spec like the config.json podman hands crun (seccomp
 /// left out): about 3.3 KB of JSON, the `spec` a real container record carries.
 fn typical_spec(id: &str) -> serde_json::Value {
-    let caps = [
-        "CAP_CHOWN",
-        "CAP_DAC_OVERRIDE",
-        "CAP_FOWNER",
-        "CAP_FSETID",
-        "CAP_KILL",
-        "CAP_NET_BIND_SERVICE",
-        "CAP_SETFCAP",
-        "CAP_SETGID",
-        "CAP_SETPCAP",
-        "CAP_SETUID",
-        "CAP_SYS_CHROOT",
-    ];
+    let caps = corral_state::corral_define::DEFAULT_CAPABILITIES;
     let userdata = format!("/run/corral/containers/{id}/userdata");
     serde_json::json!({
         "ociVersion": "1.0.2-dev",

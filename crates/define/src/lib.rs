@@ -19,6 +19,7 @@
 //! assert!(ContainerStatus::Exited.check_transition(ContainerStatus::Paused).is_err());
 //! ```
 
+mod caps;
 mod container;
 mod db;
 mod error;
@@ -31,6 +32,7 @@ mod raw_json;
 mod status;
 mod volume;
 
+pub use caps::DEFAULT_CAPABILITIES;
 pub use container::{
     ContainerConfig, ContainerImageConfig, ContainerMiscConfig, ContainerNamespaceConfig, ContainerNetworkConfig,
     ContainerRootFsConfig, ContainerSecurityConfig, ContainerState, IdMap, NamedVolumeMount,

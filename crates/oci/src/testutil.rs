@@ -58,19 +58,7 @@ pub fn busybox_rootfs(rootfs: &Path) -> Result<(), OciError> {
 pub fn spec(rootfs: &Path, args: &[&str], cgroups_path: &str, terminal: bool) -> serde_json::Value {
     // Rlimits above the caller's hard limits make the runtime fail.
     let nofile = getrlimit(Resource::Nofile).maximum.unwrap_or(1_048_576).min(1_048_576);
-    let caps = [
-        "CAP_CHOWN",
-        "CAP_DAC_OVERRIDE",
-        "CAP_FOWNER",
-        "CAP_FSETID",
-        "CAP_KILL",
-        "CAP_NET_BIND_SERVICE",
-        "CAP_SETFCAP",
-        "CAP_SETGID",
-        "CAP_SETPCAP",
-        "CAP_SETUID",
-        "CAP_SYS_CHROOT",
-    ];
+    let caps = corral_define::DEFAULT_CAPABILITIES;
     json!({
         "ociVersion": "1.0.2",
         "process": {

@@ -1,21 +1,8 @@
 //! Capabilities: podman's default set, `--cap-add`/`--cap-drop`, privileged.
 
-use crate::error::{CoreError, Result};
+use corral_define::DEFAULT_CAPABILITIES;
 
-/// podman's default capabilities (containers.conf `default_capabilities`).
-pub(crate) const DEFAULT_CAPS: &[&str] = &[
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_SETFCAP",
-    "CAP_SETGID",
-    "CAP_SETPCAP",
-    "CAP_SETUID",
-    "CAP_SYS_CHROOT",
-];
+use crate::error::{CoreError, Result};
 
 /// Every capability, by number.
 const ALL_CAPS: &[&str] = &[
@@ -110,7 +97,7 @@ pub(crate) fn bounding_set(privileged: bool, add: &[String], drop: &[String]) ->
     let mut caps: Vec<String> = if drop.iter().any(|c| c == "ALL") {
         Vec::new()
     } else {
-        DEFAULT_CAPS
+        DEFAULT_CAPABILITIES
             .iter()
             .map(|c| c.to_string())
             .filter(|c| !drop.contains(c))
@@ -132,7 +119,7 @@ mod tests {
     #[test]
     fn add_drop_and_privileged() {
         let caps = bounding_set(false, &[], &[]).unwrap();
-        assert_eq!(caps.len(), DEFAULT_CAPS.len());
+        assert_eq!(caps.len(), DEFAULT_CAPABILITIES.len());
         let caps = bounding_set(false, &["net_admin".into()], &["CHOWN".into()]).unwrap();
         assert!(caps.contains(&"CAP_NET_ADMIN".to_string()));
         assert!(!caps.contains(&"CAP_CHOWN".to_string()));
