@@ -304,3 +304,42 @@ fn default_mounts_are_copies_of_the_host_files() {
         "without the file (and none in /etc or /usr/share) there are no default mounts"
     );
 }
+
+/// crun compiles the default seccomp profile once: the filter it left for the
+/// first container is kept under the runroot and handed to the next one, which
+/// loads those very bytes; `seccomp=unconfined` still runs without a filter.
+#[test]
+fn the_seccomp_filter_crun_compiled_is_kept_for_the_next_container() {
+    let env = Env::new(TestImage::Plain);
+    let seccomp_mode = ["grep", "Seccomp:", "/proc/self/status"];
+    let first = env.ok(&[&["run", "--rm", "busybox"][..], &seccomp_mode].concat());
+    assert_eq!(first.trim(), "Seccomp:\t2", "the first container runs under a filter");
+    let cached: Vec<_> = std::fs::read_dir(env.runroot.join("seccomp-cache"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    assert_eq!(cached.len(), 1, "{cached:?}");
+    let filter = std::fs::read(&cached[0]).unwrap();
+    assert_eq!(filter.len() % 8, 0, "whole BPF instructions");
+
+    let id = env.ok(&["run", "-d", "busybox", "sleep", "60"]).trim().to_string();
+    let bundle_spec = env.runroot.join("containers").join(&id).join("userdata/config.json");
+    let spec: serde_json::Value = serde_json::from_slice(&std::fs::read(bundle_spec).unwrap()).unwrap();
+    assert!(
+        spec["annotations"]["run.oci.seccomp_bpf_data"].is_string(),
+        "{}",
+        spec["annotations"]
+    );
+    let loaded = std::fs::read(Path::new("/run/crun").join(&id).join("seccomp.bpf")).unwrap();
+    assert_eq!(loaded, filter, "crun took the cached filter");
+    let second = env.ok(&["exec", &id, "grep", "Seccomp:", "/proc/1/status"]);
+    assert_eq!(second.trim(), "Seccomp:\t2");
+    env.ok(&["rm", "-f", &id]);
+
+    let unconfined = env.ok(&[
+        &["run", "--rm", "--security-opt", "seccomp=unconfined", "busybox"][..],
+        &seccomp_mode,
+    ]
+    .concat());
+    assert_eq!(unconfined.trim(), "Seccomp:\t0");
+}

@@ -125,6 +125,11 @@ impl RuntimeConfig {
         self.tmp_dir.join("persist")
     }
 
+    /// Seccomp filters crun compiled, for the next container with the same profile.
+    pub fn seccomp_cache_dir(&self) -> PathBuf {
+        self.tmp_dir.join("seccomp-cache")
+    }
+
     /// The runtime called `name` (or the default one for an empty name):
     /// a [`ConmonRuntime`] when its executable and conmon are found, else a
     /// [`MissingRuntime`] that still answers for the containers made with it.

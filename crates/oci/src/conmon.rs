@@ -22,11 +22,14 @@ use crate::handle::{
 };
 use crate::process::{self, ParentPipe, conmon_pipe, pass_fds, pid_alive, wait_pid_gone};
 use crate::runtime::{OciRuntime, RuntimeInfo};
+use crate::seccomp_cache::SeccompCache;
 use crate::status::{self, RuntimeState, apply_conmon_dead, apply_exit, read_exit_file};
 
 /// How long conmon may take to report the container's pid (podman's
 /// ContainerCreateTimeout).
 pub(crate) const CREATE_TIMEOUT: Duration = Duration::from_secs(240);
+/// Where crun keeps its containers' state when not told otherwise.
+const CRUN_STATE_ROOT: &str = "/run/crun";
 /// How long a container may take to die after SIGKILL.
 const KILL_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a sync waits for conmon's exit file once the runtime reports the process gone.
@@ -54,6 +57,8 @@ pub struct ConmonRuntime {
     pub(crate) log_level: String,
     pub(crate) syslog: bool,
     checkpoint_support: OnceLock<bool>,
+    /// Filters crun compiled before; None for other runtimes.
+    seccomp_cache: Option<SeccompCache>,
 }
 
 impl ConmonRuntime {
@@ -98,6 +103,7 @@ impl ConmonRuntime {
             log_level: config.conmon_log_level.clone(),
             syslog: config.conmon_syslog,
             checkpoint_support: OnceLock::new(),
+            seccomp_cache: (config_key == "crun").then(|| SeccompCache::new(config.seccomp_cache_dir())),
         };
         files::create_dir(&rt.exits_dir)?;
         files::create_dir(&rt.persist_dir)?;
@@ -128,6 +134,49 @@ impl ConmonRuntime {
     }
 
     /// Runs `runtime [flags] args...`, failing with the runtime's output.
+    /// Puts the filter crun compiled for an earlier container with the same
+    /// seccomp profile into the spec at `spec_path`. Returns the cache key when
+    /// crun will compile the filter itself, for keeping what it compiles.
+    fn use_cached_seccomp(&self, spec_path: &Path) -> Result<Option<String>, OciError> {
+        let Some(cache) = &self.seccomp_cache else {
+            return Ok(None);
+        };
+        let bytes = std::fs::read(spec_path).map_err(|e| OciError::io("reading", spec_path, e))?;
+        let Ok(mut spec) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+            // crun reports a spec it cannot read better than we would.
+            return Ok(None);
+        };
+        let Some(key) = SeccompCache::key(&self.path, &spec) else {
+            return Ok(None);
+        };
+        if !cache.apply(&key, &mut spec) {
+            return Ok(Some(key));
+        }
+        let bytes = serde_json::to_vec(&spec).map_err(|source| OciError::Json {
+            what: "encoding the OCI spec with a cached seccomp filter",
+            path: spec_path.to_owned(),
+            source,
+        })?;
+        files::write_atomic(spec_path, &bytes)?;
+        Ok(None)
+    }
+
+    /// crun's state directory: `--root` among the runtime flags, else its default.
+    fn crun_state_root(&self) -> PathBuf {
+        let mut flags = self.runtime_flags.iter();
+        while let Some(flag) = flags.next() {
+            if let Some(dir) = flag.strip_prefix("--root=") {
+                return PathBuf::from(dir);
+            }
+            if flag == "--root"
+                && let Some(dir) = flags.next()
+            {
+                return PathBuf::from(dir);
+            }
+        }
+        PathBuf::from(CRUN_STATE_ROOT)
+    }
+
     pub(crate) async fn run(&self, args: &[&str]) -> Result<std::process::Output, OciError> {
         let cmd = process::runtime_command(&self.path, &self.runtime_flags, args);
         let out = process::output(cmd, &self.path).await?;
@@ -536,6 +585,7 @@ impl OciRuntime for ConmonRuntime {
     ) -> Result<Duration, OciError> {
         let spec = ctr.bundle_dir.join("config.json");
         std::fs::metadata(&spec).map_err(|e| OciError::io("finding the container's OCI spec", &spec, e))?;
+        let compiling_seccomp = self.use_cached_seccomp(&spec)?;
         let persist = self.container_persist_dir(ctr);
         files::create_dir(&persist)?;
         self.remove_leftover(ctr).await?;
@@ -569,6 +619,9 @@ impl OciRuntime for ConmonRuntime {
             }
         };
         let took = started.elapsed();
+        if let (Some(cache), Some(key)) = (&self.seccomp_cache, compiling_seccomp) {
+            cache.store(&key, &self.crun_state_root().join(&ctr.id).join("seccomp.bpf"));
+        }
         state.pid = pid;
         state.conmon_pid = match read_pid_file(&ctr.conmon_pid_file) {
             Ok(p) => p,

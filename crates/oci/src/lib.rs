@@ -44,6 +44,7 @@ mod handle;
 mod missing;
 mod process;
 mod runtime;
+mod seccomp_cache;
 mod status;
 #[cfg(feature = "testutil")]
 pub mod testutil;
