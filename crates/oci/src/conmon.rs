@@ -133,7 +133,6 @@ impl ConmonRuntime {
         self.supports_json.then(|| bundle.join("oci-log"))
     }
 
-    /// Runs `runtime [flags] args...`, failing with the runtime's output.
     /// Puts the filter crun compiled for an earlier container with the same
     /// seccomp profile into the spec at `spec_path`. Returns the cache key when
     /// crun will compile the filter itself, for keeping what it compiles.
@@ -177,6 +176,7 @@ impl ConmonRuntime {
         PathBuf::from(CRUN_STATE_ROOT)
     }
 
+    /// Runs `runtime [flags] args...`, failing with the runtime's output.
     pub(crate) async fn run(&self, args: &[&str]) -> Result<std::process::Output, OciError> {
         let cmd = process::runtime_command(&self.path, &self.runtime_flags, args);
         let out = process::output(cmd, &self.path).await?;
