@@ -13,6 +13,11 @@ use corral_state::ContainerRecord;
 use serde::Serialize;
 
 use super::Container;
+
+/// How often, and how many times, a session's exit file is looked for once
+/// its process is gone.
+const EXEC_EXIT_POLL: Duration = Duration::from_millis(20);
+const EXEC_EXIT_POLLS: u32 = 50;
 use super::exec::ExecRequest;
 use crate::error::{CoreError, Result};
 use crate::runtime::Runtime;
@@ -218,7 +223,7 @@ impl Container {
     /// Resizes the terminal of a running session.
     pub async fn exec_resize(&self, session_id: &str, size: WindowSize) -> Result<()> {
         let (_guard, mut rec) = self.lock_and_sync().await?;
-        let session = self.synced_session(&mut rec, session_id)?;
+        let session = self.synced_session(&mut rec, session_id).await?;
         if session.state != ExecStatus::Running {
             return Err(session_state_invalid(format!(
                 "cannot resize container {} exec session {session_id} as it is not running",
@@ -232,7 +237,7 @@ impl Container {
     /// (None: the container's stop timeout); records its exit code.
     pub async fn exec_stop(&self, session_id: &str, timeout: Option<u32>) -> Result<()> {
         let (_guard, mut rec) = self.lock_and_sync().await?;
-        let session = self.synced_session(&mut rec, session_id)?;
+        let session = self.synced_session(&mut rec, session_id).await?;
         if session.state != ExecStatus::Running {
             return Err(session_state_invalid(format!(
                 "container {} exec session {session_id} is {:?}, can only stop running sessions",
@@ -247,7 +252,7 @@ impl Container {
     /// (which stops it first).
     pub async fn exec_remove(&self, session_id: &str, force: bool) -> Result<()> {
         let (_guard, mut rec) = self.lock_and_sync().await?;
-        let session = self.synced_session(&mut rec, session_id)?;
+        let session = self.synced_session(&mut rec, session_id).await?;
         if session.state == ExecStatus::Running {
             if !force {
                 return Err(session_state_invalid(format!(
@@ -269,14 +274,20 @@ impl Container {
     /// The session as podman's inspect shows it, its status brought up to date.
     pub async fn exec_inspect(&self, session_id: &str) -> Result<ExecSessionInspect> {
         let (_guard, mut rec) = self.lock_and_sync().await?;
-        Ok(ExecSessionInspect::of(&self.synced_session(&mut rec, session_id)?))
+        Ok(ExecSessionInspect::of(
+            &self.synced_session(&mut rec, session_id).await?,
+        ))
     }
 
     /// Every exec session of the container, their statuses brought up to date.
     pub async fn exec_sessions(&self) -> Result<Vec<ExecSession>> {
         let (_guard, mut rec) = self.lock_and_sync().await?;
         let ids: Vec<String> = rec.state.exec_sessions.keys().cloned().collect();
-        ids.iter().map(|id| self.synced_session(&mut rec, id)).collect()
+        let mut sessions = Vec::with_capacity(ids.len());
+        for id in &ids {
+            sessions.push(self.synced_session(&mut rec, id).await?);
+        }
+        Ok(sessions)
     }
 
     /// The session, checked as startable (container running, session created), and
@@ -340,7 +351,7 @@ impl Container {
 
     /// The session, marked stopped (with the exit code conmon wrote) when its
     /// process is gone.
-    fn synced_session(&self, rec: &mut ContainerRecord, session_id: &str) -> Result<ExecSession> {
+    async fn synced_session(&self, rec: &mut ContainerRecord, session_id: &str) -> Result<ExecSession> {
         let session = self.session(rec, session_id)?;
         if session.state != ExecStatus::Running {
             return Ok(session);
@@ -350,7 +361,7 @@ impl Container {
         if oci.exec_update_status(&handle, &session)? {
             return Ok(session);
         }
-        let code = oci.exec_exit_code(&handle, session_id)?.unwrap_or(-1);
+        let code = self.recorded_exec_exit(session_id).await?;
         self.set_session_stopped(rec, session_id, code)?;
         self.session(rec, session_id)
     }
@@ -365,16 +376,23 @@ impl Container {
         let handle = self.handle();
         let timeout = timeout.unwrap_or(self.config.misc.stop_timeout);
         oci.exec_stop_container(&handle, session, timeout).await?;
-        // conmon writes the exit file a moment after the process died.
-        let mut code = None;
-        for _ in 0..50 {
-            code = oci.exec_exit_code(&handle, &session.id)?;
-            if code.is_some() {
-                break;
+        let code = self.recorded_exec_exit(&session.id).await?;
+        self.set_session_stopped(rec, &session.id, code)
+    }
+
+    /// The exit code conmon recorded for a session whose process is gone. conmon
+    /// writes it a moment after the process died, so it is waited for, up to a
+    /// second; -1 when it never comes (conmon died too).
+    async fn recorded_exec_exit(&self, session_id: &str) -> Result<i32> {
+        let oci = self.oci();
+        let handle = self.handle();
+        for _ in 0..EXEC_EXIT_POLLS {
+            if let Some(code) = oci.exec_exit_code(&handle, session_id)? {
+                return Ok(code);
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            tokio::time::sleep(EXEC_EXIT_POLL).await;
         }
-        self.set_session_stopped(rec, &session.id, code.unwrap_or(-1))
+        Ok(oci.exec_exit_code(&handle, session_id)?.unwrap_or(-1))
     }
 
     fn set_session_running(&self, rec: &mut ContainerRecord, session_id: &str, pid: i32) -> Result<()> {
