@@ -22,7 +22,7 @@ use crate::error::OciError;
 use crate::files;
 
 /// The annotation crun reads a ready filter from.
-pub(crate) const BPF_ANNOTATION: &str = "run.oci.seccomp_bpf_data";
+const BPF_ANNOTATION: &str = "run.oci.seccomp_bpf_data";
 /// An annotation that changes how crun compiles the profile.
 const FAIL_UNKNOWN_ANNOTATION: &str = "run.oci.seccomp_fail_unknown_syscall";
 /// Filters kept at most: a handful of profiles is the usual case, and a
@@ -78,7 +78,7 @@ impl SeccompCache {
     }
 
     /// The filter stored under `key`, if any.
-    pub(crate) fn lookup(&self, key: &str) -> Option<Vec<u8>> {
+    fn lookup(&self, key: &str) -> Option<Vec<u8>> {
         std::fs::read(self.dir.join(key)).ok().filter(|bpf| is_filter(bpf))
     }
 

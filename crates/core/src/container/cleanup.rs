@@ -132,7 +132,8 @@ impl Container {
             }
             meanwhile()
         };
-        let host_side = if self.has_poststop_hooks() {
+        // Without a runtime delete there is nothing to order, and no spec to read.
+        let host_side = if runtime_delete && self.has_poststop_hooks() {
             delete.await;
             host_side()
         } else {
