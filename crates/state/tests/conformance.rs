@@ -681,6 +681,72 @@ fn sqlite_gives_up_waiting_after_the_timeout() {
     waiting.add_container(&ctr("unblocked")).unwrap();
 }
 
+/// A store written before updates kept their rows in place (or by anything
+/// else) has states far from their configs: AllContainers still pairs each
+/// record with its own state, and SQLite now updates rows where they are.
+#[test]
+fn sqlite_listing_pairs_states_stored_out_of_place() {
+    let f = Fixture::new(Kind::Sqlite);
+    let s = f.state.as_ref();
+    let mut added = Vec::new();
+    for i in 0..300 {
+        let mut c = ctr(&format!("c{i}"));
+        c.config.namespace = if i % 4 == 0 { "four".into() } else { String::new() };
+        c.state.pid = i;
+        s.add_container(&c).unwrap();
+        added.push(c);
+    }
+    let rowids = |db: &rusqlite::Connection| -> Vec<i64> {
+        let mut stmt = db.prepare("SELECT rowid FROM kv ORDER BY rowid").unwrap();
+        stmt.query_map([], |row| row.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let db = rusqlite::Connection::open(f.path()).unwrap();
+    let before = rowids(&db);
+    for c in added.iter_mut().step_by(5) {
+        c.state.exit_code = 7;
+        s.save_container(c).unwrap();
+    }
+    assert_eq!(rowids(&db), before, "saving a state moved rows");
+    // Move every third state row to the end of the table, as `INSERT OR
+    // REPLACE` did.
+    let moved = db
+        .execute(
+            "UPDATE kv SET rowid = rowid + 1000000 WHERE rowid IN \
+             (SELECT rowid FROM kv WHERE t = (SELECT t FROM kv WHERE v LIKE '{\"state\"%' LIMIT 1) \
+              AND rowid % 3 = 0)",
+            [],
+        )
+        .unwrap();
+    assert!(moved > 50, "{moved}");
+    let by_id = |mut records: Vec<ContainerRecord>| {
+        records.sort_by(|a, b| a.config.id.cmp(&b.config.id));
+        records
+    };
+    let added = by_id(added);
+    assert_eq!(by_id(s.all_containers(true).unwrap()), added);
+    s.set_namespace("four").unwrap();
+    let four = s.all_containers(true).unwrap();
+    assert_eq!(four.len(), 75);
+    assert!(
+        four.iter()
+            .all(|c| c.config.namespace == "four" && c.state.pid % 4 == 0)
+    );
+    // A state that is gone is an inconsistent database, not a default state.
+    s.set_namespace("").unwrap();
+    let gone = &added[10];
+    db.execute(
+        "DELETE FROM kv WHERE k = ?1 AND v LIKE '{\"state\"%'",
+        [gone.config.id.as_bytes()],
+    )
+    .unwrap();
+    let err = s.all_containers(true).unwrap_err();
+    assert!(err.to_string().contains("has no state"), "{err}");
+    assert_eq!(s.all_containers(false).unwrap().len(), 300);
+}
+
 #[test]
 fn sled_gives_up_waiting_after_the_timeout() {
     let f = Fixture::new(Kind::Sled);

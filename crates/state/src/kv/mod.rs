@@ -123,6 +123,16 @@ pub trait KvRead {
         Ok(())
     }
 
+    /// How many entries `table` has.
+    fn count(&self, table: Table) -> Result<usize> {
+        let mut count = 0;
+        self.visit(table, "", &mut |_, _| {
+            count += 1;
+            Ok(())
+        })?;
+        Ok(count)
+    }
+
     /// Every entry of `table` whose key starts with `prefix`, ordered by key.
     fn scan(&self, table: Table, prefix: &str) -> Result<Vec<(String, Vec<u8>)>> {
         let mut out = Vec::new();

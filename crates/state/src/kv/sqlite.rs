@@ -146,6 +146,16 @@ impl KvRead for SqliteTxn<'_> {
         Ok(())
     }
 
+    fn count(&self, table: Table) -> Result<usize> {
+        let err = self.kv.error("counting records");
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT count(*) FROM kv WHERE t = ?1")
+            .map_err(&err)?;
+        let count: i64 = stmt.query_row(params![table.code()], |row| row.get(0)).map_err(&err)?;
+        Ok(usize::try_from(count).unwrap_or_default())
+    }
+
     fn visit_tables(&self, tables: &[Table], visit: &mut TableVisitor<'_>) -> Result<()> {
         let err = self.kv.error("scanning records");
         // NOT INDEXED: one pass over the table's own b-tree, in rowid order,
@@ -173,7 +183,9 @@ impl KvWrite for SqliteTxn<'_> {
         let err = self.kv.error("writing a record");
         let mut stmt = self
             .conn
-            .prepare_cached("INSERT OR REPLACE INTO kv (t, k, v) VALUES (?1, ?2, ?3)")
+            .prepare_cached(
+                "INSERT INTO kv (t, k, v) VALUES (?1, ?2, ?3) ON CONFLICT (t, k) DO UPDATE SET v = excluded.v",
+            )
             .map_err(&err)?;
         stmt.execute(params![table.code(), key.as_bytes(), value])
             .map_err(&err)?;
