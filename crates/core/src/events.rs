@@ -595,11 +595,18 @@ impl Runtime {
     pub(crate) fn container_event(&self, config: &ContainerConfig, status: &str, exit_code: Option<i32>) {
         let mut event = Event::new("container", status);
         event.container_exit_code = exit_code.unwrap_or(0);
-        event.id = config.id.clone();
-        event.name = config.name.clone();
-        event.image = config.root_fs.rootfs_image_name.clone();
-        event.pod_id = config.pod.clone().unwrap_or_default();
-        event.attributes = Some(config.misc.labels.clone());
+        event.id = config.id.to_string();
+        event.name = config.name.to_string();
+        event.image = config.root_fs.rootfs_image_name.to_string();
+        event.pod_id = config.pod.clone().unwrap_or_default().to_string();
+        event.attributes = Some(
+            config
+                .misc
+                .labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
         self.record_event(&event);
     }
 

@@ -84,7 +84,7 @@ impl Runtime {
         }
         let config = state.get_container_config(&id).ok();
         let mut first = FirstError::default();
-        let name = config.as_ref().map(|c| c.name.clone()).unwrap_or_default();
+        let name = config.as_ref().map(|c| c.name.to_string()).unwrap_or_default();
         let handle = ContainerHandle::in_bundle(&id, &name, self.bundle_dir(&id));
         let oci = self.oci_for(config.as_ref().map_or("", |c| c.oci_runtime.as_str()));
         if let Err(e) = oci.delete_container(&handle).await {

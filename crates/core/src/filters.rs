@@ -1,6 +1,7 @@
 //! [`ContainerFilters`]: podman's container filters (`ps --filter`, `container
 //! prune --filter`), parsed and matched in one place for every caller.
 
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -67,9 +68,13 @@ pub(crate) fn pattern_matches(pattern: &str, text: &str) -> bool {
     }
 }
 
-pub(crate) fn label_matches(labels: &BTreeMap<String, String>, filter: &str) -> bool {
+pub(crate) fn label_matches<K, V>(labels: &BTreeMap<K, V>, filter: &str) -> bool
+where
+    K: Borrow<str> + Ord,
+    V: AsRef<str>,
+{
     match filter.split_once('=') {
-        Some((key, value)) => labels.get(key).is_some_and(|v| v == value),
+        Some((key, value)) => labels.get(key).is_some_and(|v| v.as_ref() == value),
         None => labels.contains_key(filter),
     }
 }
@@ -183,7 +188,7 @@ impl ContainerFilters {
             "before" => self.before.is_some_and(|t| config.created_time < t),
             "since" => self.since.is_some_and(|t| config.created_time > t),
             "until" => self.until.is_some_and(|t| config.created_time < t),
-            "pod" => config.pod.as_ref().is_some_and(|p| self.pods.contains(p)),
+            "pod" => config.pod.as_ref().is_some_and(|p| self.pods.contains(&p.to_string())),
             // No health checks yet: no container has a health status.
             "health" => false,
             _ => values.iter().any(|v| matches_one(key, v, config, state)),
@@ -269,7 +274,7 @@ mod tests {
 
     fn listed(name: &str, status: ContainerStatus, code: i32, created: i64) -> (ContainerConfig, ContainerState) {
         let mut config = ContainerConfig {
-            id: format!("{name}0123456789abcdef0123456789abcdef0123456789abcdef0123456789"),
+            id: format!("{name}0123456789abcdef0123456789abcdef0123456789abcdef0123456789").into(),
             name: name.into(),
             created_time: DateTime::from_timestamp(created, 0).unwrap(),
             ..Default::default()

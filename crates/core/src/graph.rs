@@ -26,8 +26,8 @@ pub struct GraphNode {
 impl GraphNode {
     pub fn of(config: &ContainerConfig) -> GraphNode {
         GraphNode {
-            id: config.id.clone(),
-            name: config.name.clone(),
+            id: config.id.to_string(),
+            name: config.name.to_string(),
             dependencies: config.dependencies(),
         }
     }

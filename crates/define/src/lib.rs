@@ -33,6 +33,7 @@ mod status;
 mod volume;
 
 pub use caps::DEFAULT_CAPABILITIES;
+pub use compact_str::{CompactString, ToCompactString};
 pub use container::{
     ContainerConfig, ContainerImageConfig, ContainerMiscConfig, ContainerNamespaceConfig, ContainerNetworkConfig,
     ContainerRootFsConfig, ContainerSecurityConfig, ContainerState, IdMap, NamedVolumeMount,

@@ -108,7 +108,7 @@ pub fn apply_conmon_dead(state: &mut ContainerState) {
     state.exit_code = -1;
     state.finished_time = Some(Utc::now());
     state.exited = true;
-    state.error = CONMON_DIED_MESSAGE.to_string();
+    state.error = CONMON_DIED_MESSAGE.into();
 }
 
 /// The runtime's `state` answer (the OCI state JSON).

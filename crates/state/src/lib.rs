@@ -19,7 +19,7 @@
 //! let state = SqliteState::open(dir.path().join("state.db"), &db).unwrap();
 //!
 //! let id = new_id().unwrap();
-//! let config = ContainerConfig { id: id.clone(), name: "web".into(), ..Default::default() };
+//! let config = ContainerConfig { id: id.as_str().into(), name: "web".into(), ..Default::default() };
 //! let mut ctr = ContainerRecord { config, state: Default::default() };
 //! state.add_container(&ctr).unwrap();
 //!
@@ -40,7 +40,7 @@
 //!
 //! // Names are unique across containers and pods.
 //! let clash = ContainerRecord {
-//!     config: ContainerConfig { id: new_id().unwrap(), name: "web".into(), ..Default::default() },
+//!     config: ContainerConfig { id: new_id().unwrap().into(), name: "web".into(), ..Default::default() },
 //!     state: Default::default(),
 //! };
 //! assert_eq!(state.add_container(&clash).unwrap_err().kind(), ErrorKind::ContainerExists);

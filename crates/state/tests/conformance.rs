@@ -145,7 +145,7 @@ fn large_listing_keeps_states_and_namespaces(f: &Fixture) {
     let mut added = Vec::new();
     for i in 0..520 {
         let mut c = ctr(&format!("c{i}"));
-        c.config.namespace = if i % 3 == 0 { "odd".into() } else { String::new() };
+        c.config.namespace = if i % 3 == 0 { "odd".into() } else { String::new().into() };
         c.state.pid = i;
         s.add_container(&c).unwrap();
         added.push(c);
@@ -222,12 +222,12 @@ fn dependencies_must_exist_and_block_removal(f: &Fixture) {
     let orphan = ctr_depending_on("orphan", &[&missing]);
     let err = s.add_container(&orphan).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NoSuchContainer);
-    assert!(err.to_string().contains(&missing));
+    assert!(err.to_string().contains(missing.as_str()));
 
     let base = ctr("base");
     s.add_container(&base).unwrap();
     let mut user = ctr_depending_on("user", &[]);
-    user.config.namespaces.net_ns_ctr = Some(base.id().to_owned());
+    user.config.namespaces.net_ns_ctr = Some(base.id().into());
     s.add_container(&user).unwrap();
     let user2 = ctr_depending_on("user2", &[base.id()]);
     s.add_container(&user2).unwrap();
@@ -294,14 +294,14 @@ fn pods_hold_members_and_their_dependencies(f: &Fixture) {
     );
     s.add_container_to_pod(p.id(), &infra).unwrap();
     let mut member = ctr_in_pod("member", p.id());
-    member.config.namespaces.net_ns_ctr = Some(infra.id().to_owned());
+    member.config.namespaces.net_ns_ctr = Some(infra.id().into());
     s.add_container_to_pod(p.id(), &member).unwrap();
 
     // Dependencies may not cross the pod boundary, either way.
     let outside = ctr("outside");
     s.add_container(&outside).unwrap();
     let mut crossing = ctr_in_pod("crossing", p.id());
-    crossing.config.misc.dependencies = vec![outside.id().to_owned()];
+    crossing.config.misc.dependencies = vec![outside.id().into()];
     assert_eq!(
         kind_of(s.add_container_to_pod(p.id(), &crossing)),
         ErrorKind::InvalidArg
@@ -343,7 +343,7 @@ fn remove_pod_containers_removes_interdependent_members(f: &Fixture) {
     let infra = ctr_in_pod("infra", p.id());
     s.add_container_to_pod(p.id(), &infra).unwrap();
     let mut member = ctr_in_pod("member", p.id());
-    member.config.misc.dependencies = vec![infra.id().to_owned()];
+    member.config.misc.dependencies = vec![infra.id().into()];
     s.add_container_to_pod(p.id(), &member).unwrap();
     s.network_connect(member.id(), "net", &PerNetworkOptions::default())
         .unwrap();
@@ -691,7 +691,11 @@ fn sqlite_listing_pairs_states_stored_out_of_place() {
     let mut added = Vec::new();
     for i in 0..300 {
         let mut c = ctr(&format!("c{i}"));
-        c.config.namespace = if i % 4 == 0 { "four".into() } else { String::new() };
+        c.config.namespace = if i % 4 == 0 {
+            "four".into()
+        } else {
+            String::new().into()
+        };
         c.state.pid = i;
         s.add_container(&c).unwrap();
         added.push(c);

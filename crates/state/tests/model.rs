@@ -471,12 +471,12 @@ fn apply(s: &dyn State, records: &mut BTreeMap<String, ContainerRecord>, op: &Op
             volume,
         } => {
             let mut c = ctr_with_id(&pool_id(*id), NAMES[*name]);
-            c.config.namespace = NAMESPACES[*ns].to_owned();
-            c.config.pod = pod.map(pool_id);
-            c.config.misc.dependencies = deps.iter().map(|d| pool_id(*d)).collect();
+            c.config.namespace = NAMESPACES[*ns].into();
+            c.config.pod = pod.map(pool_id).map(Into::into);
+            c.config.misc.dependencies = deps.iter().map(|d| pool_id(*d).into()).collect();
             if let Some(v) = volume {
                 c.config.root_fs.named_volumes.push(corral_define::NamedVolumeMount {
-                    name: VOLUMES[*v].to_owned(),
+                    name: VOLUMES[*v].into(),
                     ..Default::default()
                 });
             }
@@ -485,7 +485,7 @@ fn apply(s: &dyn State, records: &mut BTreeMap<String, ContainerRecord>, op: &Op
                 None => s.add_container(&c),
             };
             if result.is_ok() {
-                records.insert(c.config.id.clone(), c);
+                records.insert(c.config.id.to_string(), c);
             }
             kind(result, unit)
         }
@@ -500,7 +500,7 @@ fn apply(s: &dyn State, records: &mut BTreeMap<String, ContainerRecord>, op: &Op
         Op::RemovePodCtrs(id) => kind(s.remove_pod_containers(&pool_id(*id)), unit),
         Op::AddVolume(v) => kind(s.add_volume(&volume(VOLUMES[*v])), unit),
         Op::RemoveVolume(v) => kind(s.remove_volume(VOLUMES[*v]), unit),
-        Op::LookupCtr(l) => kind(s.lookup_container(LOOKUPS[*l]), |c| c.config.id),
+        Op::LookupCtr(l) => kind(s.lookup_container(LOOKUPS[*l]), |c| c.config.id.to_string()),
         Op::LookupPod(l) => kind(s.lookup_pod(LOOKUPS[*l]), |p| p.config.id),
         Op::LookupVolume(l) => kind(s.lookup_volume(LOOKUPS[*l]), |v| v.config.name),
         Op::AddExec(c, e) => {
@@ -524,7 +524,7 @@ fn apply(s: &dyn State, records: &mut BTreeMap<String, ContainerRecord>, op: &Op
             let id = pool_id(*id);
             let mut current = records.get(&id).cloned().unwrap_or_else(|| ctr_with_id(&id, "unknown"));
             let old = current.config.name.clone();
-            current.config.name = NAMES[*name].to_owned();
+            current.config.name = NAMES[*name].into();
             let result = s.safe_rewrite_container_config(&old, NAMES[*name], &current.config);
             if result.is_ok() {
                 records.insert(id, current);

@@ -60,7 +60,7 @@ fn write_forever(s: &dyn State, tag: &str) -> i32 {
         let infra = ctr_in_pod(&name("infra"), p.id());
         s.add_container_to_pod(p.id(), &infra).unwrap();
         let mut member = ctr_in_pod(&name("member"), p.id());
-        member.config.misc.dependencies = vec![infra.id().to_owned()];
+        member.config.misc.dependencies = vec![infra.id().into()];
         s.add_container_to_pod(p.id(), &member).unwrap();
         let mut base = ctr_with_volume(&name("base"), "shared");
         s.add_container(&base).unwrap();
@@ -73,7 +73,7 @@ fn write_forever(s: &dyn State, tag: &str) -> i32 {
         base.state.pid = round;
         s.save_container(&base).unwrap();
         let mut renamed = base.config.clone();
-        renamed.name = name("renamed");
+        renamed.name = name("renamed").into();
         s.safe_rewrite_container_config(base.name(), &renamed.name, &renamed)
             .unwrap();
         s.remove_exec_session(&session.id).unwrap();
@@ -96,7 +96,7 @@ fn share(s: &dyn State, index: &str) -> Result<(), String> {
     for round in 0..5 {
         let name = format!("share-{index}-{round}");
         let mut c = ctr(&name);
-        c.config.misc.labels.insert("payload".into(), payload_for(&name));
+        c.config.misc.labels.insert("payload".into(), payload_for(&name).into());
         s.add_container(&c).map_err(|e| format!("add {name}: {e}"))?;
         let by_name = s.lookup_container(&name).map_err(|e| format!("lookup {name}: {e}"))?;
         let by_prefix = s
@@ -106,7 +106,7 @@ fn share(s: &dyn State, index: &str) -> Result<(), String> {
             return Err(format!("{name} read back differently"));
         }
         for other in s.all_containers(true).map_err(|e| format!("all: {e}"))? {
-            if other.config.misc.labels.get("payload") != Some(&payload_for(other.name())) {
+            if other.config.misc.labels.get("payload").map(|p| p.as_str()) != Some(payload_for(other.name()).as_str()) {
                 return Err(format!("saw a torn record {}", other.name()));
             }
         }

@@ -166,7 +166,7 @@ pub fn image_users(runtime: &Runtime) -> anyhow::Result<Vec<(String, String)>> {
     Ok(runtime
         .get_containers()?
         .into_iter()
-        .map(|c| (c.id().to_owned(), c.config().root_fs.rootfs_image_id.clone()))
+        .map(|c| (c.id().to_owned(), c.config().root_fs.rootfs_image_id.to_string()))
         .collect())
 }
 

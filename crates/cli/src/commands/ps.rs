@@ -7,7 +7,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Args;
 use corral_core::{ContainerFilters, Runtime, go_time_string};
-use corral_define::{ContainerConfig, ContainerState, ContainerStatus};
+use corral_define::{CompactString, ContainerConfig, ContainerState, ContainerStatus};
 use corral_storage::ImageStore;
 use serde::Serialize;
 
@@ -103,7 +103,10 @@ fn sizes_of(runtime: &Runtime, listed: &[&Listed]) -> anyhow::Result<Vec<Contain
         .iter()
         .map(|l| {
             let rw_size = runtime.container_rw_size(&l.config.id).unwrap_or(0);
-            let image = image_sizes.get(&l.config.root_fs.rootfs_image_id).copied().unwrap_or(0);
+            let image = image_sizes
+                .get(l.config.root_fs.rootfs_image_id.as_str())
+                .copied()
+                .unwrap_or(0);
             ContainerSize {
                 root_fs_size: image + rw_size,
                 rw_size,
@@ -161,6 +164,11 @@ pub fn status_text(state: &ContainerState, now: DateTime<Utc>) -> String {
                 .unwrap_or_default()
         }
     }
+}
+
+/// Labels as the output's plain strings.
+fn string_map(labels: &BTreeMap<CompactString, CompactString>) -> BTreeMap<String, String> {
+    labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 fn unix_or_zero(time: Option<DateTime<Utc>>) -> i64 {
@@ -243,7 +251,12 @@ pub struct Listed {
 impl Listed {
     fn command(&self) -> Vec<String> {
         let image = &self.config.image;
-        image.entrypoint.iter().chain(image.command.iter()).cloned().collect()
+        image
+            .entrypoint
+            .iter()
+            .chain(image.command.iter())
+            .map(|arg| arg.to_string())
+            .collect()
     }
 
     pub fn to_json(&self, now: DateTime<Utc>) -> ListContainer {
@@ -256,17 +269,17 @@ impl Listed {
             exited: s.exited,
             exited_at: unix_or_zero(s.finished_time),
             exit_code: s.exit_code,
-            id: c.id.clone(),
-            image: c.root_fs.rootfs_image_name.clone(),
-            image_id: c.root_fs.rootfs_image_id.clone(),
+            id: c.id.to_string(),
+            image: c.root_fs.rootfs_image_name.to_string(),
+            image_id: c.root_fs.rootfs_image_id.to_string(),
             is_infra: c.misc.is_infra,
-            labels: Some(c.misc.labels.clone()).filter(|l| !l.is_empty()),
-            mounts: c.root_fs.mounts.clone(),
-            names: vec![c.name.clone()],
+            labels: Some(string_map(&c.misc.labels)).filter(|l| !l.is_empty()),
+            mounts: c.root_fs.mounts.iter().map(ToString::to_string).collect(),
+            names: vec![c.name.to_string()],
             namespaces: BTreeMap::new(),
             networks: Vec::new(),
             pid: s.pid,
-            pod: c.pod.clone().unwrap_or_default(),
+            pod: c.pod.clone().unwrap_or_default().to_string(),
             pod_name: String::new(),
             ports: None,
             size: None,
@@ -298,7 +311,7 @@ impl Listed {
         }
         PsRow {
             id: truncate(&c.id),
-            image: c.root_fs.rootfs_image_name.clone(),
+            image: c.root_fs.rootfs_image_name.to_string(),
             image_id: truncate(&c.root_fs.rootfs_image_id),
             command,
             created_human: ago(c.created_time, now),
@@ -307,9 +320,9 @@ impl Listed {
             status: status_text(s, now),
             state: state_name(s.state).to_owned(),
             ports: String::new(),
-            names: c.name.clone(),
-            labels: c.misc.labels.clone(),
-            mounts: c.root_fs.mounts.clone(),
+            names: c.name.to_string(),
+            labels: string_map(&c.misc.labels),
+            mounts: c.root_fs.mounts.iter().map(ToString::to_string).collect(),
             networks: String::new(),
             pid: s.pid,
             pod: c.pod.as_deref().map(truncate).unwrap_or_default(),
@@ -347,8 +360,8 @@ fn external_listed(runtime: &Runtime) -> anyhow::Result<Vec<Listed>> {
     let mut listed = Vec::new();
     for record in runtime.external_containers()? {
         let mut config = ContainerConfig {
-            id: record.id.clone(),
-            name: record.names.first().cloned().unwrap_or_default(),
+            id: record.id.as_str().into(),
+            name: record.names.first().cloned().unwrap_or_default().into(),
             ..ContainerConfig::default()
         };
         if let Ok(created) = DateTime::parse_from_rfc3339(&record.created) {
@@ -357,8 +370,9 @@ fn external_listed(runtime: &Runtime) -> anyhow::Result<Vec<Listed>> {
         config.root_fs.rootfs_image_name = corral_storage::ImageStore::lookup(runtime.storage()?, &record.image_id)
             .ok()
             .and_then(|image| image.names.first().cloned())
-            .unwrap_or_else(|| record.image_id.clone());
-        config.root_fs.rootfs_image_id = record.image_id;
+            .unwrap_or_else(|| record.image_id.clone())
+            .into();
+        config.root_fs.rootfs_image_id = record.image_id.into();
         listed.push(Listed {
             config,
             state: ContainerState::default(),
@@ -417,7 +431,7 @@ pub fn run(args: &PsArgs, global: &GlobalOptions, out: &mut dyn Write) -> anyhow
     if args.quiet && format.is_none() {
         for l in &shown {
             let id: String = if args.no_trunc {
-                l.config.id.clone()
+                l.config.id.to_string()
             } else {
                 l.config.id.chars().take(12).collect()
             };
@@ -478,14 +492,14 @@ mod tests {
 
     fn listed(name: &str, status: ContainerStatus, code: i32) -> Listed {
         let mut config = ContainerConfig {
-            id: format!("{name}0123456789abcdef0123456789abcdef0123456789abcdef0123456789"),
+            id: format!("{name}0123456789abcdef0123456789abcdef0123456789abcdef0123456789").into(),
             name: name.into(),
             created_time: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
             ..Default::default()
         };
         config.root_fs.rootfs_image_name = "localhost/busybox:latest".into();
         config.root_fs.rootfs_image_id = "c6615c75c1488c927f364ab8d05b102cdd26088f713d464998304b4af6e3cf0c".into();
-        config.image.command = "httpd -f -p 80 -h /var/www".split(' ').map(String::from).collect();
+        config.image.command = "httpd -f -p 80 -h /var/www".split(' ').map(Into::into).collect();
         config.misc.labels.insert("l".into(), "x".into());
         let state = ContainerState {
             state: status,

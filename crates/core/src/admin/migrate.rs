@@ -63,9 +63,9 @@ impl Runtime {
                 }
                 tracing::info!("container {} now uses OCI runtime {name}", rec.config.id);
                 let mut config = rec.config;
-                config.oci_runtime = name.to_string();
+                config.oci_runtime = name.into();
                 self.state().rewrite_container_config(&config)?;
-                report.rewritten.push(config.id);
+                report.rewritten.push(config.id.to_string());
             }
         }
         Ok(report)

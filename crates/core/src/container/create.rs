@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 use corral_define::{
-    ContainerConfig, ContainerState, ContainerStatus, DefineError, ErrorKind, HasKind, NAME_PATTERN, RawJson, new_id,
-    validate_name,
+    ContainerConfig, ContainerState, ContainerStatus, DefineError, ErrorKind, HasKind, NAME_PATTERN, RawJson,
+    ToCompactString, new_id, validate_name,
 };
 use corral_state::ContainerRecord;
 
@@ -304,42 +304,49 @@ impl Runtime {
         let oci_spec = spec::base(&input)?;
 
         let mut c = ContainerConfig {
-            id: id.to_string(),
-            name: name.to_string(),
-            namespace: o.namespace.clone(),
+            id: id.into(),
+            name: name.into(),
+            namespace: o.namespace.as_str().into(),
             created_time: Utc::now(),
-            oci_runtime: oci.name().to_string(),
+            oci_runtime: oci.name().into(),
             spec: Some(
                 RawJson::from_value(&oci_spec)
                     .map_err(|e| CoreError::Internal(format!("encoding the OCI spec: {e}")))?,
             ),
             ..Default::default()
         };
-        c.root_fs.rootfs_image_id = image.id.clone();
-        c.root_fs.rootfs_image_name = image.name.clone();
-        c.root_fs.static_dir = self.container_static_dir(id).display().to_string();
-        c.root_fs.mounts = spec.mounts.iter().map(|m| m.destination.clone()).collect();
+        c.root_fs.rootfs_image_id = image.id.as_str().into();
+        c.root_fs.rootfs_image_name = image.name.as_str().into();
+        c.root_fs.static_dir = self.container_static_dir(id).display().to_compact_string();
+        c.root_fs.mounts = spec.mounts.iter().map(|m| m.destination.as_str().into()).collect();
         c.root_fs.read_only = spec.read_only;
         c.root_fs.shm_size = input.shm_size;
-        c.root_fs.storage_driver = self.storage()?.driver().as_str().to_string();
+        c.root_fs.storage_driver = self.storage()?.driver().as_str().into();
         c.security.privileged = spec.privileged;
-        c.security.user = user;
-        c.security.groups = spec.groups.clone();
+        c.security.user = user.into();
+        c.security.groups = spec.groups.iter().map(|s| s.as_str().into()).collect();
         c.security.no_new_privileges = spec.no_new_privileges;
-        c.security.seccomp_profile_path = seccomp_profile.map(|p| p.display().to_string()).unwrap_or_default();
+        c.security.seccomp_profile_path = seccomp_profile
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
+            .into();
         c.network.create_net_ns = spec.network != NetworkMode::Host;
-        c.network.network_mode = spec.network.as_str().to_string();
-        c.network.hostname = hostname;
-        c.network.dns_server = spec.dns_servers.clone();
-        c.network.dns_search = spec.dns_search.clone();
-        c.network.dns_option = spec.dns_options.clone();
-        c.network.host_add = spec.add_hosts.clone();
-        c.image.entrypoint = entrypoint;
-        c.image.command = command;
+        c.network.network_mode = spec.network.as_str().into();
+        c.network.hostname = hostname.into();
+        c.network.dns_server = spec.dns_servers.iter().map(|s| s.as_str().into()).collect();
+        c.network.dns_search = spec.dns_search.iter().map(|s| s.as_str().into()).collect();
+        c.network.dns_option = spec.dns_options.iter().map(|s| s.as_str().into()).collect();
+        c.network.host_add = spec.add_hosts.iter().map(|s| s.as_str().into()).collect();
+        c.image.entrypoint = entrypoint.into_iter().map(Into::into).collect();
+        c.image.command = command.into_iter().map(Into::into).collect();
         c.misc.stdin = spec.stdin;
         c.misc.terminal = spec.terminal;
-        c.misc.labels = labels;
-        c.misc.annotations = spec.annotations.clone();
+        c.misc.labels = labels.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        c.misc.annotations = spec
+            .annotations
+            .iter()
+            .map(|(k, v)| (k.as_str().into(), v.as_str().into()))
+            .collect();
         c.misc.stop_signal = stop_signal;
         c.misc.stop_timeout = spec.stop_timeout.unwrap_or(DEFAULT_STOP_TIMEOUT);
         c.misc.log_path = spec
@@ -347,21 +354,21 @@ impl Runtime {
             .clone()
             .unwrap_or_else(|| self.container_static_dir(id).join("ctr.log"))
             .display()
-            .to_string();
+            .to_compact_string();
         c.misc.log_driver = "k8s-file".into();
         c.misc.log_size = spec.log_size.filter(|s| *s > 0).unwrap_or(-1);
-        c.misc.restart_policy = spec.restart.name().to_string();
+        c.misc.restart_policy = spec.restart.name().into();
         c.misc.restart_retries = spec.restart.retries();
         c.misc.auto_remove = spec.auto_remove;
-        c.misc.exit_command = self.exit_command(id);
+        c.misc.exit_command = self.exit_command(id).into_iter().map(Into::into).collect();
         c.misc.init = spec.init;
         if spec.init {
-            c.misc.init_path = o.init_path.display().to_string();
+            c.misc.init_path = o.init_path.display().to_compact_string();
         }
-        c.misc.umask = umask;
-        c.misc.timezone = spec.timezone.clone().unwrap_or_default();
-        c.misc.dependencies = dependencies;
-        c.misc.create_command = spec.create_command.clone();
+        c.misc.umask = umask.into();
+        c.misc.timezone = spec.timezone.clone().unwrap_or_default().into();
+        c.misc.dependencies = dependencies.into_iter().map(Into::into).collect();
+        c.misc.create_command = spec.create_command.iter().map(|s| s.as_str().into()).collect();
         Ok(c)
     }
 }

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use corral_define::ContainerStatus;
+use corral_define::{ContainerStatus, ToCompactString};
 use corral_state::ContainerRecord;
 use serde_json::{Value, json};
 
@@ -62,7 +62,7 @@ impl Container {
                 return Err(e);
             }
             rec.state.mounted = true;
-            rec.state.mountpoint = mountpoint.display().to_string();
+            rec.state.mountpoint = mountpoint.display().to_compact_string();
             self.save(rec)?;
         }
         match self.create_in_runtime(rec).await {
@@ -72,7 +72,7 @@ impl Container {
                 Ok(())
             }
             Err(err) => {
-                rec.state.error = err.to_string();
+                rec.state.error = err.to_compact_string();
                 if let Err(e) = self.teardown_unlocked(rec).await {
                     tracing::warn!("cleaning up container {} after a failed init: {e}", self.id());
                 }
@@ -107,14 +107,14 @@ impl Container {
             source,
         })?;
         write_atomic(&config_path, &bytes)?;
-        rec.state.config_path = config_path.display().to_string();
-        rec.state.run_dir = bundle.display().to_string();
-        rec.state.cgroup_path = spec["linux"]["cgroupsPath"].as_str().unwrap_or_default().to_string();
+        rec.state.config_path = config_path.display().to_compact_string();
+        rec.state.run_dir = bundle.display().to_compact_string();
+        rec.state.cgroup_path = spec["linux"]["cgroupsPath"].as_str().unwrap_or_default().into();
         rec.state.error.clear();
         self.oci().create_container(&handle, &mut rec.state, None).await?;
         rec.state.bind_mounts = binds
             .iter()
-            .map(|b| (b.destination.clone(), b.source.display().to_string()))
+            .map(|b| (b.destination.as_str().into(), b.source.display().to_compact_string()))
             .collect();
         Ok(())
     }
@@ -156,7 +156,7 @@ impl Container {
                 .trim()
                 .to_string()
         } else {
-            net.hostname.clone()
+            net.hostname.to_string()
         };
         let mut hosts = if host_net {
             std::fs::read_to_string("/etc/hosts").unwrap_or_default()

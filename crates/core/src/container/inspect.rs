@@ -36,7 +36,7 @@ impl Container {
             .entrypoint
             .iter()
             .chain(c.image.command.iter())
-            .cloned()
+            .map(|arg| arg.to_string())
             .collect();
         let (path, rest) = args
             .split_first()
@@ -57,7 +57,7 @@ impl Container {
             ),
             ("org.opencontainers.image.stopSignal", c.misc.stop_signal.to_string()),
         ] {
-            annotations.entry(k.to_string()).or_insert(v);
+            annotations.entry(k.into()).or_insert(v.into());
         }
         let ulimits: Vec<Value> = process["rlimits"]
             .as_array()

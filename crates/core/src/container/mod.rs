@@ -57,7 +57,7 @@ impl Container {
             Ok(lock) => Arc::from(lock),
             // Removed by another process since its record was read: its lock went with it.
             Err(LockError::NoSuchLock { .. }) if !rt.inner.state.has_container(&config.id)? => {
-                return Err(StateError::NoSuchContainer(config.id).into());
+                return Err(StateError::NoSuchContainer(config.id.to_string()).into());
             }
             Err(e) => return Err(e.into()),
         };
@@ -130,7 +130,7 @@ impl Container {
     /// What the OCI runtime needs to know about this container.
     pub(crate) fn handle(&self) -> ContainerHandle {
         let c = &self.config;
-        let mut h = ContainerHandle::in_bundle(&c.id, &c.name, self.rt.bundle_dir(&c.id));
+        let mut h = ContainerHandle::in_bundle(c.id.as_str(), c.name.as_str(), self.rt.bundle_dir(&c.id));
         h.log_path = self.log_path();
         h.log_driver = match c.misc.log_driver.as_str() {
             "none" => LogDriver::None,
@@ -141,7 +141,7 @@ impl Container {
         h.log_size_max = c.misc.log_size;
         h.terminal = c.misc.terminal;
         h.stdin = c.misc.stdin;
-        h.exit_command = c.misc.exit_command.clone();
+        h.exit_command = c.misc.exit_command.iter().map(ToString::to_string).collect();
         h.stop_signal = i32::try_from(c.misc.stop_signal).unwrap_or(15);
         h.no_cgroups = self.rt.inner.options.cgroup_manager == crate::options::CgroupManager::Disabled;
         h

@@ -22,7 +22,7 @@ impl Container {
         let (_guard, _rec) = self.lock_and_sync().await?;
         // Another process may have renamed it since this handle was made.
         let mut config = self.rt.inner.state.get_container_config(self.id())?;
-        let old_name = std::mem::replace(&mut config.name, new_name.to_string());
+        let old_name = std::mem::replace(&mut config.name, new_name.into());
         let state = &self.rt.inner.state;
         match state.safe_rewrite_container_config(&old_name, new_name, &config) {
             Err(e) if e.kind() == ErrorKind::ContainerExists || e.kind() == ErrorKind::PodExists => {

@@ -1,6 +1,6 @@
 //! `start` (initializing first when needed, dependencies first) and `restart`.
 
-use corral_define::ContainerStatus;
+use corral_define::{ContainerStatus, ToCompactString};
 use corral_state::ContainerRecord;
 
 use super::Container;
@@ -91,7 +91,7 @@ impl Container {
                 Ok(())
             }
             Err(err) => {
-                rec.state.error = err.to_string();
+                rec.state.error = err.to_compact_string();
                 self.sync_unlocked(rec).await?;
                 if let Err(e) = self.cleanup_unlocked(rec).await {
                     tracing::warn!("cleaning up container {} after a failed start: {e}", self.id());

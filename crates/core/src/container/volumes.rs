@@ -81,10 +81,10 @@ impl Runtime {
                 }
             };
             prepared.mounts.push(NamedVolumeMount {
-                name,
-                dest: volume.destination,
-                options: volume.options,
-                sub_path: String::new(),
+                name: name.into(),
+                dest: volume.destination.into(),
+                options: volume.options.into_iter().map(Into::into).collect(),
+                sub_path: String::new().into(),
             });
         }
         Ok(prepared)
@@ -207,7 +207,7 @@ impl Container {
                     .options
                     .iter()
                     .filter(|o| !matches!(o.as_str(), "z" | "Z"))
-                    .cloned(),
+                    .map(|o| o.to_string()),
             );
             binds.push(json!({"destination": mount.dest, "type": "bind",
                               "source": record.config.mount_point, "options": options}));

@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+use corral_define::CompactString;
+
 use crate::error::{CoreError, Result};
 
 /// Who the container's process runs as.
@@ -84,7 +86,7 @@ fn find_group(groups: &str, spec: &str) -> Result<u32> {
 /// Resolves `user` (`""`, `name`, `uid`, `name:group`, `uid:gid`) and `extra_groups`
 /// against the root filesystem, as podman does: a name must exist; a number need not
 /// (its group is then 0 and its home `/`).
-pub(crate) fn resolve(rootfs: &Path, user: &str, extra_groups: &[String]) -> Result<ResolvedUser> {
+pub(crate) fn resolve(rootfs: &Path, user: &str, extra_groups: &[CompactString]) -> Result<ResolvedUser> {
     let passwd = read_etc(rootfs, "etc/passwd")?;
     let groups = read_etc(rootfs, "etc/group")?;
     let (user_part, group_part) = match user.split_once(':') {

@@ -47,8 +47,8 @@ pub(super) fn add_container(w: &mut dyn KvWrite, ns: &str, ctr: &ContainerRecord
     }
     if !visible(ns, &c.namespace) {
         return Err(StateError::NamespaceMismatch {
-            id: c.id.clone(),
-            namespace: c.namespace.clone(),
+            id: c.id.to_string(),
+            namespace: c.namespace.to_string(),
             current: ns.to_owned(),
         });
     }
@@ -59,17 +59,17 @@ pub(super) fn add_container(w: &mut dyn KvWrite, ns: &str, ctr: &ContainerRecord
             return Err(StateError::NamespaceMismatch {
                 id: p.to_owned(),
                 namespace: pod_entry.namespace,
-                current: c.namespace.clone(),
+                current: c.namespace.to_string(),
             });
         }
     }
-    if c.network.networks.keys().any(String::is_empty) {
+    if c.network.networks.keys().any(|name| name.is_empty()) {
         return Err(StateError::InvalidArg("network names must not be empty".into()));
     }
     let deps = c.dependencies();
     for dep in &deps {
         let missing = || StateError::MissingDependency {
-            container: c.id.clone(),
+            container: c.id.to_string(),
             dependency: dep.clone(),
         };
         let entry: IdEntry = get(w, Table::Ids, dep)?.ok_or_else(missing)?;
@@ -92,8 +92,8 @@ pub(super) fn add_container(w: &mut dyn KvWrite, ns: &str, ctr: &ContainerRecord
         if dep_config.namespace != c.namespace {
             return Err(StateError::NamespaceMismatch {
                 id: dep.clone(),
-                namespace: dep_config.namespace,
-                current: c.namespace.clone(),
+                namespace: dep_config.namespace.to_string(),
+                current: c.namespace.to_string(),
             });
         }
     }
@@ -106,8 +106,8 @@ pub(super) fn add_container(w: &mut dyn KvWrite, ns: &str, ctr: &ContainerRecord
 
     let entry = IdEntry {
         kind: ObjectKind::Container,
-        name: c.name.clone(),
-        namespace: c.namespace.clone(),
+        name: c.name.to_string(),
+        namespace: c.namespace.to_string(),
     };
     put(w, Table::Ids, &c.id, &entry)?;
     put(w, Table::Names, &c.name, &c.id)?;

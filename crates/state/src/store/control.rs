@@ -139,19 +139,27 @@ fn consistency_problems(r: &dyn KvRead) -> Result<Vec<String>> {
                 if !ctr_states.contains_key(id) {
                     problems.push(format!("container {id} has no state"));
                 }
-                (config.is_some(), config.map(|c| &c.namespace), config.map(|c| &c.name))
+                (
+                    config.is_some(),
+                    config.map(|c| c.namespace.as_str()),
+                    config.map(|c| c.name.as_str()),
+                )
             }
             _ => {
                 let config = pods.get(id);
                 if !pod_states.contains_key(id) {
                     problems.push(format!("pod {id} has no state"));
                 }
-                (config.is_some(), config.map(|c| &c.namespace), config.map(|c| &c.name))
+                (
+                    config.is_some(),
+                    config.map(|c| c.namespace.as_str()),
+                    config.map(|c| c.name.as_str()),
+                )
             }
         };
         if !has_config {
             problems.push(format!("{} {id} has an ID row but no config", entry.kind));
-        } else if namespace != Some(&entry.namespace) || name != Some(&entry.name) {
+        } else if namespace != Some(entry.namespace.as_str()) || name != Some(entry.name.as_str()) {
             problems.push(format!("{} {id}: ID row disagrees with its config", entry.kind));
         }
     }
@@ -191,7 +199,7 @@ fn consistency_problems(r: &dyn KvRead) -> Result<Vec<String>> {
             }
         }
         if let Some(pod) = &config.pod {
-            if !pods.contains_key(pod) {
+            if !pods.contains_key(pod.as_str()) {
                 problems.push(format!("container {id} is in missing pod {pod}"));
             }
             if !members.contains(&super::link(pod, id)) {
@@ -199,7 +207,7 @@ fn consistency_problems(r: &dyn KvRead) -> Result<Vec<String>> {
             }
         }
         for volume in &config.root_fs.named_volumes {
-            if !volumes.contains(&volume.name) {
+            if !volumes.contains(volume.name.as_str()) {
                 problems.push(format!("container {id} uses missing volume {}", volume.name));
             }
             if !vol_users.contains(&super::link(&volume.name, id)) {

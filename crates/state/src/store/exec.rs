@@ -94,7 +94,11 @@ impl<B: Backend> NetworkAttachments for Store<B> {
         self.read(|r, ns| {
             non_empty("network name", network)?;
             entry_of(r, ns, ctr_id, ObjectKind::Container)?;
-            Ok(attachment(r, ctr_id, network)?.aliases)
+            Ok(attachment(r, ctr_id, network)?
+                .aliases
+                .into_iter()
+                .map(String::from)
+                .collect())
         })
     }
 
@@ -103,7 +107,7 @@ impl<B: Backend> NetworkAttachments for Store<B> {
             entry_of(r, ns, ctr_id, ObjectKind::Container)?;
             Ok(networks_of(r, ctr_id)?
                 .into_iter()
-                .map(|(network, options)| (network, options.aliases))
+                .map(|(network, options)| (network, options.aliases.into_iter().map(String::from).collect()))
                 .collect())
         })
     }

@@ -209,9 +209,9 @@ mod tests {
     fn record(name: &str, pod: Option<&str>) -> ContainerRecord {
         ContainerRecord {
             config: ContainerConfig {
-                id: new_id().unwrap(),
+                id: new_id().unwrap().into(),
                 name: name.into(),
-                pod: pod.map(str::to_owned),
+                pod: pod.map(str::to_owned).map(Into::into),
                 ..Default::default()
             },
             state: Default::default(),
@@ -236,7 +236,7 @@ mod tests {
         s.add_container(&outsider).unwrap();
         s.write(|w, _| {
             let mut config: ContainerConfig = get_required(w, Table::CtrConfig, outsider.id())?;
-            config.misc.dependencies.push(member.id().to_owned());
+            config.misc.dependencies.push(member.id().into());
             put(w, Table::CtrConfig, outsider.id(), &config)?;
             w.put(Table::CtrDeps, &link(member.id(), outsider.id()), Vec::new())
         })

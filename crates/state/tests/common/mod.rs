@@ -101,11 +101,11 @@ pub fn ctr(name: &str) -> ContainerRecord {
 
 pub fn ctr_with_id(id: &str, name: &str) -> ContainerRecord {
     let mut config = ContainerConfig {
-        id: id.to_owned(),
-        name: name.to_owned(),
+        id: id.into(),
+        name: name.into(),
         ..Default::default()
     };
-    config.misc.labels.insert("test".into(), name.to_owned());
+    config.misc.labels.insert("test".into(), name.into());
     ContainerRecord {
         config,
         state: Default::default(),
@@ -114,20 +114,20 @@ pub fn ctr_with_id(id: &str, name: &str) -> ContainerRecord {
 
 pub fn ctr_depending_on(name: &str, deps: &[&str]) -> ContainerRecord {
     let mut c = ctr(name);
-    c.config.misc.dependencies = deps.iter().map(|d| d.to_string()).collect();
+    c.config.misc.dependencies = deps.iter().map(|d| (*d).into()).collect();
     c
 }
 
 pub fn ctr_in_pod(name: &str, pod: &str) -> ContainerRecord {
     let mut c = ctr(name);
-    c.config.pod = Some(pod.to_owned());
+    c.config.pod = Some(pod.into());
     c
 }
 
 pub fn ctr_with_volume(name: &str, volume: &str) -> ContainerRecord {
     let mut c = ctr(name);
     c.config.root_fs.named_volumes.push(NamedVolumeMount {
-        name: volume.to_owned(),
+        name: volume.into(),
         dest: "/data".into(),
         ..Default::default()
     });
