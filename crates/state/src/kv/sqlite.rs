@@ -160,10 +160,11 @@ impl KvRead for SqliteTxn<'_> {
         let err = self.kv.error("scanning records");
         // NOT INDEXED: one pass over the table's own b-tree, in rowid order,
         // instead of the primary key index and a seek into the table per row.
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT t, k, v FROM kv NOT INDEXED")
-            .map_err(&err)?;
+        // SQLite skips the other tables' rows itself, which made a first
+        // listing of 10,000 containers 10 ms faster than skipping them here.
+        let codes: Vec<String> = tables.iter().map(|t| t.code().to_string()).collect();
+        let sql = format!("SELECT t, k, v FROM kv NOT INDEXED WHERE t IN ({})", codes.join(", "));
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(&err)?;
         let mut rows = stmt.query([]).map_err(&err)?;
         while let Some(row) = rows.next().map_err(&err)? {
             let code: u8 = row.get(0).map_err(&err)?;
