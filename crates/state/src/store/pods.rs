@@ -211,7 +211,7 @@ mod tests {
             config: ContainerConfig {
                 id: new_id().unwrap().into(),
                 name: name.into(),
-                pod: pod.map(str::to_owned).map(Into::into),
+                pod: pod.map(Into::into),
                 ..Default::default()
             },
             state: Default::default(),
