@@ -31,9 +31,9 @@ use std::mem::MaybeUninit;
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex};
 
-use corral_define::{ContainerConfig, ContainerState};
+use corral_define::ContainerState;
 
-use super::{decode, visible};
+use super::{decode, decode_into, visible};
 use crate::error::{Result, StateError};
 use crate::kv::{KvRead, Table};
 use crate::record::ContainerRecord;
@@ -152,12 +152,12 @@ impl Job<'_> {
         let mut slots = self.window.iter_mut();
         for (at, (id, bytes)) in (self.first..).zip(self.configs.iter()) {
             let slot = slots.next().ok_or_else(|| counted_wrong(at))?;
-            let config: ContainerConfig = decode(Table::CtrConfig, id, bytes)?;
-            let shown = visible(&self.namespace, &config.namespace);
+            decode_into(Table::CtrConfig, id, bytes, &mut slot.config)?;
+            let shown = visible(&self.namespace, &slot.config.namespace);
             match states.next() {
                 Some((key, state)) if key == id => {
                     if shown {
-                        slot.state = decode(Table::CtrState, key, state)?;
+                        decode_into(Table::CtrState, key, state, &mut slot.state)?;
                     }
                 }
                 other => {
@@ -169,9 +169,8 @@ impl Job<'_> {
                     }
                 }
             }
-            match shown {
-                true => slot.config = config,
-                false => left.holes.push(at),
+            if !shown {
+                left.holes.push(at);
             }
         }
         for (key, state) in states {

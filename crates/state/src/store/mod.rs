@@ -184,6 +184,27 @@ fn decode<T: DeserializeOwned>(table: Table, key: &str, bytes: &[u8]) -> Result<
     })
 }
 
+/// [`decode`] into an existing value, field by field, instead of building
+/// a new one and moving it there.
+fn decode_into<T: DeserializeOwned>(table: Table, key: &str, bytes: &[u8], place: &mut T) -> Result<()> {
+    let corrupt = |source| StateError::Corrupt {
+        what: table_name(table),
+        key: key.to_owned(),
+        source,
+    };
+    match std::str::from_utf8(bytes) {
+        Ok(text) => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            T::deserialize_in_place(&mut de, place).and_then(|()| de.end())
+        }
+        Err(_) => {
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            T::deserialize_in_place(&mut de, place).and_then(|()| de.end())
+        }
+    }
+    .map_err(corrupt)
+}
+
 fn get<T: DeserializeOwned>(r: &dyn KvRead, table: Table, key: &str) -> Result<Option<T>> {
     r.get(table, key)?.map(|bytes| decode(table, key, &bytes)).transpose()
 }
@@ -435,5 +456,19 @@ mod tests {
     fn values_that_are_not_utf8_are_corrupt() {
         let err = decode::<ContainerState>(Table::CtrState, "abc", b"{\"error\":\"\xff\"}").unwrap_err();
         assert!(matches!(err, StateError::Corrupt { .. }), "{err}");
+    }
+
+    #[test]
+    fn decoding_in_place_reads_what_decoding_does() {
+        let text = r#"{"state":"running","run_dir":"/run/x","pid":42,"bind_mounts":{"/etc/hosts":"/h"}}"#;
+        let fresh: ContainerState = decode(Table::CtrState, "abc", text.as_bytes()).unwrap();
+        let mut place = ContainerState::default();
+        decode_into(Table::CtrState, "abc", text.as_bytes(), &mut place).unwrap();
+        assert_eq!(place, fresh);
+        assert_eq!(place.bind_mounts.len(), 1);
+        for bad in [&b"{\"pid\":1} trailing"[..], b"{\"error\":\"\xff\"}", b"{\"pid\":"] {
+            let err = decode_into(Table::CtrState, "abc", bad, &mut ContainerState::default()).unwrap_err();
+            assert!(matches!(err, StateError::Corrupt { .. }), "{err}");
+        }
     }
 }
