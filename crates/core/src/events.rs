@@ -598,7 +598,7 @@ impl Runtime {
         event.id = config.id.to_string();
         event.name = config.name.to_string();
         event.image = config.root_fs.rootfs_image_name.to_string();
-        event.pod_id = config.pod.clone().unwrap_or_default().to_string();
+        event.pod_id = config.pod.as_deref().unwrap_or_default().to_string();
         event.attributes = Some(
             config
                 .misc

@@ -279,7 +279,7 @@ impl Listed {
             namespaces: BTreeMap::new(),
             networks: Vec::new(),
             pid: s.pid,
-            pod: c.pod.clone().unwrap_or_default().to_string(),
+            pod: c.pod.as_deref().unwrap_or_default().to_string(),
             pod_name: String::new(),
             ports: None,
             size: None,
@@ -361,7 +361,7 @@ fn external_listed(runtime: &Runtime) -> anyhow::Result<Vec<Listed>> {
     for record in runtime.external_containers()? {
         let mut config = ContainerConfig {
             id: record.id.as_str().into(),
-            name: record.names.first().cloned().unwrap_or_default().into(),
+            name: record.names.first().map(String::as_str).unwrap_or_default().into(),
             ..ContainerConfig::default()
         };
         if let Ok(created) = DateTime::parse_from_rfc3339(&record.created) {

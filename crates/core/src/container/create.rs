@@ -327,9 +327,8 @@ impl Runtime {
         c.security.groups = spec.groups.iter().map(|s| s.as_str().into()).collect();
         c.security.no_new_privileges = spec.no_new_privileges;
         c.security.seccomp_profile_path = seccomp_profile
-            .map(|p| p.display().to_string())
-            .unwrap_or_default()
-            .into();
+            .map(|p| p.display().to_compact_string())
+            .unwrap_or_default();
         c.network.create_net_ns = spec.network != NetworkMode::Host;
         c.network.network_mode = spec.network.as_str().into();
         c.network.hostname = hostname.into();
@@ -366,7 +365,7 @@ impl Runtime {
             c.misc.init_path = o.init_path.display().to_compact_string();
         }
         c.misc.umask = umask.into();
-        c.misc.timezone = spec.timezone.clone().unwrap_or_default().into();
+        c.misc.timezone = spec.timezone.as_deref().unwrap_or_default().into();
         c.misc.dependencies = dependencies.into_iter().map(Into::into).collect();
         c.misc.create_command = spec.create_command.iter().map(|s| s.as_str().into()).collect();
         Ok(c)

@@ -187,22 +187,19 @@ fn decode<T: DeserializeOwned>(table: Table, key: &str, bytes: &[u8]) -> Result<
 /// [`decode`] into an existing value, field by field, instead of building
 /// a new one and moving it there.
 fn decode_into<T: DeserializeOwned>(table: Table, key: &str, bytes: &[u8], place: &mut T) -> Result<()> {
-    let corrupt = |source| StateError::Corrupt {
-        what: table_name(table),
-        key: key.to_owned(),
-        source,
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        // Invalid bytes: `decode` words the error.
+        *place = decode(table, key, bytes)?;
+        return Ok(());
     };
-    match std::str::from_utf8(bytes) {
-        Ok(text) => {
-            let mut de = serde_json::Deserializer::from_str(text);
-            T::deserialize_in_place(&mut de, place).and_then(|()| de.end())
-        }
-        Err(_) => {
-            let mut de = serde_json::Deserializer::from_slice(bytes);
-            T::deserialize_in_place(&mut de, place).and_then(|()| de.end())
-        }
-    }
-    .map_err(corrupt)
+    let mut de = serde_json::Deserializer::from_str(text);
+    T::deserialize_in_place(&mut de, place)
+        .and_then(|()| de.end())
+        .map_err(|source| StateError::Corrupt {
+            what: table_name(table),
+            key: key.to_owned(),
+            source,
+        })
 }
 
 fn get<T: DeserializeOwned>(r: &dyn KvRead, table: Table, key: &str) -> Result<Option<T>> {
